@@ -1,0 +1,89 @@
+//! Applying a job: its pending rows in file order, one transaction per
+//! batch that changes the directory and records each row's outcome
+//! together, so the directory and the queue never disagree.
+
+pub mod rules;
+
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::queue::{self, Counts, Job, Status};
+use crate::store::{directory, now_ms, Store};
+use rules::{Clock, Outcome};
+use rusqlite::TransactionBehavior;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Why `process` returned.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Every row has its outcome.
+    Complete,
+    /// Stopped on request between batches; the job is queued again.
+    Stopped,
+}
+
+/// Applies every pending row of a claimed job. A dry run does the same on a
+/// private copy of the directory that is thrown away.
+pub fn process(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop: &AtomicBool) -> Result<Ended> {
+    if job.dry_run {
+        queue::reset_simulation(&store.conn, job.id)?;
+        directory::shadow(&store.conn)?;
+    }
+    let result = apply_rows(store, job, me, progress, stop);
+    if job.dry_run {
+        directory::unshadow(&store.conn)?;
+    }
+    result
+}
+
+fn apply_rows(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop: &AtomicBool) -> Result<Ended> {
+    let batch = job.options.batch_size.clamp(1, 500);
+    let cooldown = job.options.cooldown_ms;
+    let mut after = 0;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            queue::release(&store.conn, job.id, me)?;
+            return Ok(Ended::Stopped);
+        }
+        let tx = store
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows = queue::pending(&tx, job.id, after, batch)?;
+        let Some(last) = rows.last() else {
+            return Ok(Ended::Complete);
+        };
+        after = last.row;
+        let clock = Clock { now: now_ms(), cooldown };
+        for p in &rows {
+            let snapshot = directory::snapshot(&tx, &p.op)?;
+            match rules::apply(&p.op, &snapshot, clock) {
+                Ok(effect) => {
+                    let origin = directory::Origin {
+                        at: clock.now,
+                        job_id: Some(job.id),
+                        row: Some(p.row),
+                        action: p.op.action().as_str(),
+                    };
+                    directory::write(&tx, &snapshot, &effect, &origin)?;
+                    let status = match (effect.outcome, job.dry_run) {
+                        (Outcome::Unchanged, _) => Status::Unchanged,
+                        (Outcome::Applied, true) => Status::WouldApply,
+                        (Outcome::Applied, false) => Status::Applied,
+                    };
+                    queue::set_outcome(&tx, job.id, p.row, status, None, &effect.detail)?;
+                }
+                Err(e) => {
+                    queue::set_outcome(&tx, job.id, p.row, Status::Failed, Some(e.code), &e.message)?;
+                }
+            }
+        }
+        queue::heartbeat(&tx, job.id, me)?;
+        tx.commit()?;
+        progress.inc(rows.len() as u64);
+        crate::testhook::after_batch();
+    }
+}
+
+/// A job's counts, for summaries.
+pub fn counts(store: &Store, job: &Job) -> Result<Counts> {
+    queue::counts(&store.conn, job.id)
+}

@@ -1,0 +1,119 @@
+//! One module per command: arguments in, work, output out.
+
+pub mod export;
+pub mod jobs;
+pub mod resume;
+pub mod retry;
+pub mod show;
+pub mod submit;
+pub mod template;
+
+use crate::cli::{Cli, Command, JobArgs};
+use crate::error::{Error, ExitCode, Result};
+use crate::pipeline::Summary;
+use crate::queue::JobOptions;
+use crate::store::Store;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The settings every command shares.
+pub struct Config {
+    pub db: PathBuf,
+    pub reports: PathBuf,
+    pub quiet: bool,
+}
+
+impl Config {
+    pub fn store(&self) -> Result<Store> {
+        Store::open(&self.db)
+    }
+
+    /// A note for the admin on standard error (not with --quiet).
+    pub fn note(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// The reports folder as stored with a job: absolute, so `resume` from
+    /// another folder writes to the same place.
+    pub fn reports_dir(&self) -> Result<String> {
+        let dir = if self.reports.is_absolute() {
+            self.reports.clone()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| Error::io(&self.reports, e))?
+                .join(&self.reports)
+        };
+        Ok(dir.display().to_string())
+    }
+}
+
+impl JobArgs {
+    pub fn options(&self) -> JobOptions {
+        JobOptions {
+            batch_size: usize::from(self.batch_size),
+            region: self.region.map(|r| format!("{r:?}")),
+            cooldown_ms: self.cooldown,
+        }
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    let config = Config {
+        db: cli.db,
+        reports: cli.reports,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Template { kind, output } => template::run(kind.into(), output.as_deref()),
+        Command::Run(args) => submit::run(&config, &args, true),
+        Command::Submit(args) => submit::run(&config, &args, false),
+        Command::Resume => resume::run(&config),
+        Command::Watch { .. } => Err(Error::Usage(
+            "watch is not available in this version yet".to_string(),
+        )),
+        Command::Jobs { json } => jobs::list(&config, json),
+        Command::Job { id, json } => jobs::one(&config, id, json),
+        Command::Retry { id, job } => retry::run(&config, id, &job),
+        Command::Undo { .. } => Err(Error::Usage(
+            "undo is not available in this version yet".to_string(),
+        )),
+        Command::Export { kind, output } => export::run(&config, kind.into(), output.as_deref()),
+        Command::Show { subject, json } => show::run(&config, &subject, json),
+    }
+}
+
+/// Prints what became of the jobs a command ran; the exit code follows.
+pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for s in summaries {
+        let c = &s.counts;
+        let verb = if s.job.dry_run { "would apply" } else { "applied" };
+        let applied = if s.job.dry_run { c.would_apply } else { c.applied };
+        let dry = if s.job.dry_run { " (dry run)" } else { "" };
+        let _ = write!(
+            out,
+            "job {} {}{dry}: {} rows: {applied} {verb}, {} unchanged, {} failed",
+            s.job.id,
+            crate::text::escape(&s.job.file),
+            s.job.rows,
+            c.unchanged,
+            c.failed
+        );
+        if s.busy {
+            let _ = write!(out, "; {} pending (another numbatch process is running it)", c.pending);
+        } else if s.stopped {
+            let _ = write!(out, "; {} pending (stopped: `numbatch resume` continues)", c.pending);
+        }
+        let _ = writeln!(out);
+        if let Some(p) = &s.reports {
+            let _ = writeln!(out, "  succeeded: {}", p.succeeded.display());
+            let _ = writeln!(out, "  failed:    {}", p.failed.display());
+        }
+        failed |= c.failed > 0;
+    }
+    let _ = out.flush();
+    Ok(if failed { ExitCode::RowsFailed } else { ExitCode::Ok })
+}

@@ -1,0 +1,113 @@
+//! `numbatch run FILE...` and `numbatch submit FILE...`
+
+use super::{report_summaries, Config};
+use crate::cli::SubmitArgs;
+use crate::error::{Error, ExitCode, Result};
+use crate::pipeline;
+use crate::queue::{self, NewJob, Origin};
+use crate::read::{self, Rows, Source};
+use crate::store::Store;
+use std::sync::atomic::AtomicBool;
+
+pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode> {
+    // Every file's header is checked before any is queued.
+    let forced = args.kind.map(Into::into);
+    let mut sources = Vec::new();
+    let mut rejected = Vec::new();
+    for path in &args.files {
+        match read::open(path, forced) {
+            Ok(source) => sources.push(source),
+            Err(e) => rejected.push(e),
+        }
+    }
+    if !rejected.is_empty() {
+        for e in &rejected {
+            eprintln!("numbatch: {e}");
+        }
+        let msg = if args.files.len() > 1 {
+            "nothing was queued: fix the file(s) above and run again"
+        } else {
+            "nothing was queued"
+        };
+        return Err(Error::Usage(msg.to_string()));
+    }
+    let mut store = config.store()?;
+    queue::sweep_abandoned(&store.conn)?;
+    let me = queue::owner::me();
+    let stop = AtomicBool::new(false);
+    let mut summaries = Vec::new();
+    if process {
+        // Jobs a dead process left half done are finished first: they came first.
+        for job in queue::open_jobs(&store.conn)? {
+            if job.state == "running" && !queue::owner::alive(job.owner.as_deref(), job.heartbeat_at, crate::store::now_ms()) {
+                config.note(format!("resuming job {} ({}), interrupted earlier", job.id, crate::text::escape(&job.file)));
+                summaries.push(pipeline::run_job(&mut store, &job, &me, config.quiet, &stop)?);
+            }
+        }
+    }
+    for source in &sources {
+        let Some(id) = submit_one(config, &mut store, source, args)? else {
+            continue;
+        };
+        if process {
+            let job = queue::job(&store.conn, id)?
+                .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
+            summaries.push(pipeline::run_job(&mut store, &job, &me, config.quiet, &stop)?);
+        } else {
+            println!("{id}");
+        }
+    }
+    if process {
+        report_summaries(&summaries)
+    } else {
+        Ok(ExitCode::Ok)
+    }
+}
+
+/// Queues one file; `None` when it was skipped as already submitted.
+fn submit_one(config: &Config, store: &mut Store, source: &Source, args: &SubmitArgs) -> Result<Option<i64>> {
+    let shown = crate::text::escape(&source.path.display().to_string());
+    if !args.force && !args.job.dry_run {
+        if let Some(earlier) = queue::same_content(&store.conn, &source.sha256)? {
+            config.note(format!(
+                "{shown}: skipped: the same content was already submitted as job {} ({}, {}); \
+                 to run it again anyway use --force, or `numbatch retry {}` to run its failed rows again",
+                earlier.id,
+                crate::text::escape(&earlier.file),
+                earlier.state,
+                earlier.id
+            ));
+            return Ok(None);
+        }
+    }
+    let options = args.job.options();
+    let reports_dir = config.reports_dir()?;
+    let file = source.path.display().to_string();
+    let stem = source.stem();
+    let new = NewJob {
+        file: &file,
+        stem: &stem,
+        sha256: &source.sha256,
+        kind: source.kind(),
+        dry_run: args.job.dry_run,
+        options: &options,
+        reports_dir: &reports_dir,
+        origin: Origin::File,
+        parent: None,
+    };
+    let rows = Rows::new(source)?;
+    let id = pipeline::load(store, &new, &source.layout, rows, args.job.region)?;
+    let counts = queue::counts(&store.conn, id)?;
+    config.note(format!(
+        "queued job {id}: {shown} ({} file, {} rows{})",
+        source.kind(),
+        counts.pending + counts.failed,
+        if counts.failed > 0 {
+            format!(", {} failed the checks", counts.failed)
+        } else {
+            String::new()
+        }
+    ));
+    Ok(Some(id))
+}
+

@@ -1,0 +1,114 @@
+//! The pipeline end to end: read → batch → validate → queue (`load`), then
+//! apply → report (`run_job`). The commands are thin layers over these two.
+
+use crate::apply::{self, Ended};
+use crate::batch::batches;
+use crate::error::{FileError, Result};
+use crate::progress::Progress;
+use crate::queue::{self, Counts, Job, NewJob, QueuedRow};
+use crate::read::{Layout, RawRow};
+use crate::report;
+use crate::store::Store;
+use crate::validate::{self, phone::Region};
+use std::sync::atomic::AtomicBool;
+
+/// Queues the rows of one file (or of a retry or undo) as a new job: every
+/// row validated, the whole job stored before any of it is applied. A file
+/// error part-way leaves no job behind.
+pub fn load(
+    store: &mut Store,
+    new: &NewJob<'_>,
+    layout: &Layout,
+    rows: impl Iterator<Item = std::result::Result<RawRow, FileError>>,
+    region: Option<Region>,
+) -> Result<i64> {
+    let id = queue::create(&store.conn, new)?;
+    match load_rows(store, id, layout, rows, region, new.options.batch_size) {
+        Ok(n) => {
+            queue::queue_job(&store.conn, id, n)?;
+            Ok(id)
+        }
+        Err(e) => {
+            // Best effort: a leftover loading job is invisible and swept later.
+            let _ = queue::discard(&store.conn, id);
+            Err(e)
+        }
+    }
+}
+
+fn load_rows(
+    store: &mut Store,
+    id: i64,
+    layout: &Layout,
+    rows: impl Iterator<Item = std::result::Result<RawRow, FileError>>,
+    region: Option<Region>,
+    batch_size: usize,
+) -> Result<u64> {
+    let mut total = 0;
+    for batch in batches(rows, batch_size) {
+        let batch = batch?;
+        let checked = validate::batch(layout, &batch, region);
+        let queued: Vec<QueuedRow> = batch
+            .into_iter()
+            .zip(checked)
+            .map(|(raw, checked)| QueuedRow {
+                row: raw.row,
+                raw: layout.template_cells(&raw.cells),
+                checked,
+            })
+            .collect();
+        total += queued.len() as u64;
+        queue::insert_batch(&mut store.conn, id, layout.kind, queued)?;
+    }
+    Ok(total)
+}
+
+/// What became of a job this process ran.
+pub struct Summary {
+    pub job: Job,
+    pub counts: Counts,
+    pub reports: Option<report::Paths>,
+    /// Another live process holds the job.
+    pub busy: bool,
+    pub stopped: bool,
+}
+
+/// Claims a job, applies its pending rows, writes its reports and marks it done.
+pub fn run_job(store: &mut Store, job: &Job, me: &str, quiet: bool, stop: &AtomicBool) -> Result<Summary> {
+    if !queue::claim(&mut store.conn, job.id, me)? {
+        return Ok(Summary {
+            job: job.clone(),
+            counts: queue::counts(&store.conn, job.id)?,
+            reports: None,
+            busy: true,
+            stopped: false,
+        });
+    }
+    let counts = queue::counts(&store.conn, job.id)?;
+    let todo = if job.dry_run { job.rows } else { counts.pending };
+    let progress = if todo == 0 {
+        Progress::hidden()
+    } else {
+        Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
+    };
+    let ended = apply::process(store, job, me, &progress, stop)?;
+    progress.finish();
+    if ended == Ended::Stopped {
+        return Ok(Summary {
+            job: job.clone(),
+            counts: queue::counts(&store.conn, job.id)?,
+            reports: None,
+            busy: false,
+            stopped: true,
+        });
+    }
+    let paths = report::write(&store.conn, job)?;
+    queue::finish(&store.conn, job.id)?;
+    Ok(Summary {
+        job: job.clone(),
+        counts: queue::counts(&store.conn, job.id)?,
+        reports: Some(paths),
+        busy: false,
+        stopped: false,
+    })
+}

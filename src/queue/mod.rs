@@ -1,0 +1,546 @@
+//! The pending-actions queue: jobs and their rows in SQLite. A job is loaded
+//! whole (state `loading`), then `queued`; a process claims it (`running`,
+//! with an owner and a heartbeat) and applies its rows batch by batch; once
+//! its reports are written it is `done`.
+
+pub mod owner;
+
+use crate::codes::{ErrorCode, RowError};
+use crate::error::Result;
+use crate::model::{Action, Kind, Op};
+use crate::validate::duplicate;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+/// The options a job was submitted with; `resume` uses them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobOptions {
+    pub batch_size: usize,
+    pub region: Option<String>,
+    /// Milliseconds.
+    pub cooldown_ms: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    File,
+    Retry,
+    Undo,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::File => "file",
+            Origin::Retry => "retry",
+            Origin::Undo => "undo",
+        }
+    }
+}
+
+/// What `submit` records about a new job.
+pub struct NewJob<'a> {
+    pub file: &'a str,
+    pub stem: &'a str,
+    pub sha256: &'a str,
+    pub kind: Kind,
+    pub dry_run: bool,
+    pub options: &'a JobOptions,
+    pub reports_dir: &'a str,
+    pub origin: Origin,
+    pub parent: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Job {
+    pub id: i64,
+    pub file: String,
+    pub stem: String,
+    pub kind: Kind,
+    pub state: String,
+    pub dry_run: bool,
+    #[serde(skip)]
+    pub options: JobOptions,
+    pub reports_dir: String,
+    pub origin: Origin,
+    pub parent: Option<i64>,
+    pub rows: u64,
+    #[serde(skip)]
+    pub owner: Option<String>,
+    #[serde(skip)]
+    pub heartbeat_at: Option<i64>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+}
+
+/// A job's rows by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub applied: u64,
+    pub unchanged: u64,
+    pub would_apply: u64,
+    pub failed: u64,
+    pub pending: u64,
+}
+
+/// Outcome of one row, as the queue stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Applied,
+    Unchanged,
+    WouldApply,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Applied => "applied",
+            Status::Unchanged => "unchanged",
+            Status::WouldApply => "would-apply",
+            Status::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "applied" => Status::Applied,
+            "unchanged" => Status::Unchanged,
+            "would-apply" => Status::WouldApply,
+            "failed" => Status::Failed,
+            _ => Status::Pending,
+        }
+    }
+}
+
+const JOB_COLUMNS: &str = "id, file, stem, kind, state, dry_run, options, reports_dir, origin, parent, rows, owner, heartbeat_at, created_at, started_at, finished_at";
+
+fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
+    let kind: String = r.get(3)?;
+    let origin: String = r.get(8)?;
+    let options: String = r.get(6)?;
+    Ok((
+        Job {
+            id: r.get(0)?,
+            file: r.get(1)?,
+            stem: r.get(2)?,
+            kind: Kind::parse(&kind).unwrap_or(Kind::Assignments),
+            state: r.get(4)?,
+            dry_run: r.get(5)?,
+            options: JobOptions {
+                batch_size: 500,
+                region: None,
+                cooldown_ms: 0,
+            },
+            reports_dir: r.get(7)?,
+            origin: match origin.as_str() {
+                "retry" => Origin::Retry,
+                "undo" => Origin::Undo,
+                _ => Origin::File,
+            },
+            parent: r.get(9)?,
+            rows: r.get::<_, i64>(10)? as u64,
+            owner: r.get(11)?,
+            heartbeat_at: r.get(12)?,
+            created_at: r.get(13)?,
+            started_at: r.get(14)?,
+            finished_at: r.get(15)?,
+        },
+        options,
+    ))
+}
+
+fn with_options((mut job, options): (Job, String)) -> Result<Job> {
+    job.options = serde_json::from_str(&options)?;
+    Ok(job)
+}
+
+pub fn job(conn: &Connection, id: i64) -> Result<Option<Job>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1 AND state != 'loading'"
+    ))?;
+    st.query_row([id], job_from)
+        .optional()?
+        .map(with_options)
+        .transpose()
+}
+
+/// Every job (not those still loading), oldest first.
+pub fn jobs(conn: &Connection) -> Result<Vec<Job>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE state != 'loading' ORDER BY id"
+    ))?;
+    let rows = st.query_map([], job_from)?;
+    rows.map(|r| with_options(r?)).collect()
+}
+
+/// Jobs not done yet, oldest first.
+pub fn open_jobs(conn: &Connection) -> Result<Vec<Job>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
+    ))?;
+    let rows = st.query_map([], job_from)?;
+    rows.map(|r| with_options(r?)).collect()
+}
+
+/// The earlier real (not dry-run) job with the same content, if any.
+pub fn same_content(conn: &Connection, sha256: &str) -> Result<Option<Job>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ?1 AND dry_run = 0 AND state != 'loading'
+         ORDER BY id DESC LIMIT 1"
+    ))?;
+    st.query_row([sha256], job_from)
+        .optional()?
+        .map(with_options)
+        .transpose()
+}
+
+/// Starts a job in state `loading`: invisible until `queue_job`.
+pub fn create(conn: &Connection, new: &NewJob<'_>) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO jobs (file, stem, sha256, kind, state, dry_run, options, reports_dir, origin, parent, created_at)
+         VALUES (?1, ?2, ?3, ?4, 'loading', ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            new.file,
+            new.stem,
+            new.sha256,
+            new.kind.as_str(),
+            new.dry_run,
+            serde_json::to_string(new.options)?,
+            new.reports_dir,
+            new.origin.as_str(),
+            new.parent,
+            crate::store::now_ms()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A loaded job becomes visible and runnable.
+pub fn queue_job(conn: &Connection, id: i64, rows: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET state = 'queued', rows = ?2 WHERE id = ?1 AND state = 'loading'",
+        params![id, rows as i64],
+    )?;
+    Ok(())
+}
+
+/// Forgets a job that could not be loaded (its file was rejected), and any
+/// job left loading by a process that died.
+pub fn discard(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM job_rows WHERE job_id = ?1", [id])?;
+    conn.execute("DELETE FROM jobs WHERE id = ?1 AND state = 'loading'", [id])?;
+    Ok(())
+}
+
+/// One row to queue: where it came from and what validation made of it.
+pub struct QueuedRow {
+    pub row: u64,
+    /// The row as written, in the template's columns.
+    pub raw: Vec<String>,
+    pub checked: std::result::Result<Op, RowError>,
+}
+
+/// Stores a validated batch in one transaction, checking DUPLICATE_IN_FILE
+/// against the rows already queued for the job (in file order, so memory
+/// stays flat whatever the file size). Returns how many rows failed.
+pub fn insert_batch(conn: &mut Connection, job_id: i64, kind: Kind, rows: Vec<QueuedRow>) -> Result<u64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut failed = 0;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO job_rows (job_id, row, raw, op, key, action, upn, status, code, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let mut last = tx.prepare_cached(
+            "SELECT row, action, upn FROM job_rows WHERE job_id = ?1 AND key = ?2 AND status != 'failed'
+             ORDER BY row DESC LIMIT 1",
+        )?;
+        let mut other = tx.prepare_cached(
+            "SELECT row, action FROM job_rows WHERE job_id = ?1 AND key = ?2 AND status != 'failed' AND action != ?3
+             ORDER BY row LIMIT 1",
+        )?;
+        for r in rows {
+            let checked = match r.checked {
+                Ok(op) => match kind {
+                    Kind::Assignments => {
+                        let earlier: Option<(i64, String, Option<String>)> = last
+                            .query_row(params![job_id, op.key()], |x| {
+                                Ok((x.get(0)?, x.get(1)?, x.get(2)?))
+                            })
+                            .optional()?;
+                        let earlier = earlier.as_ref().and_then(|(row, action, upn)| {
+                            Some(duplicate::Earlier {
+                                row: *row as u64,
+                                action: parse_action(action)?,
+                                upn: upn.as_deref(),
+                            })
+                        });
+                        duplicate::assignment(&op, earlier).map(|()| op)
+                    }
+                    Kind::Users | Kind::Numbers => {
+                        let earlier: Option<(i64, String)> = other
+                            .query_row(params![job_id, op.key(), op.action().as_str()], |x| {
+                                Ok((x.get(0)?, x.get(1)?))
+                            })
+                            .optional()?;
+                        let earlier =
+                            earlier.and_then(|(row, a)| Some((row as u64, parse_action(&a)?)));
+                        duplicate::other(&op, earlier).map(|()| op)
+                    }
+                },
+                Err(e) => Err(e),
+            };
+            let raw = serde_json::to_string(&r.raw)?;
+            match checked {
+                Ok(op) => {
+                    insert.execute(params![
+                        job_id,
+                        r.row as i64,
+                        raw,
+                        serde_json::to_string(&op)?,
+                        op.key(),
+                        op.action().as_str(),
+                        op.upn(),
+                        Status::Pending.as_str(),
+                        None::<&str>,
+                        None::<&str>
+                    ])?;
+                }
+                Err(e) => {
+                    failed += 1;
+                    insert.execute(params![
+                        job_id,
+                        r.row as i64,
+                        raw,
+                        None::<&str>,
+                        None::<&str>,
+                        None::<&str>,
+                        None::<&str>,
+                        Status::Failed.as_str(),
+                        e.code.as_str(),
+                        e.message
+                    ])?;
+                }
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(failed)
+}
+
+fn parse_action(s: &str) -> Option<Action> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
+/// A row waiting to be applied.
+pub struct Pending {
+    pub row: u64,
+    pub op: Op,
+}
+
+/// The next pending rows of a job after `after`, in file order.
+pub fn pending(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Result<Vec<Pending>> {
+    let mut st = conn.prepare_cached(
+        "SELECT row, op FROM job_rows WHERE job_id = ?1 AND row > ?2 AND status = 'pending'
+         ORDER BY row LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![job_id, after as i64, limit as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
+    let mut out = Vec::with_capacity(limit);
+    for r in rows {
+        let (row, op) = r?;
+        let op = serde_json::from_str(op.as_deref().unwrap_or("null"))?;
+        out.push(Pending { row: row as u64, op });
+    }
+    Ok(out)
+}
+
+/// Records a row's outcome: in the same transaction as its change.
+pub fn set_outcome(
+    conn: &Connection,
+    job_id: i64,
+    row: u64,
+    status: Status,
+    code: Option<ErrorCode>,
+    message: &str,
+) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "UPDATE job_rows SET status = ?3, code = ?4, message = ?5 WHERE job_id = ?1 AND row = ?2",
+    )?;
+    st.execute(params![
+        job_id,
+        row as i64,
+        status.as_str(),
+        code.map(ErrorCode::as_str),
+        message
+    ])?;
+    Ok(())
+}
+
+/// A dry run starts over: the rows it simulated go back to pending (those
+/// that failed a check at submission stay failed).
+pub fn reset_simulation(conn: &Connection, job_id: i64) -> Result<()> {
+    let submit_codes: Vec<String> = ErrorCode::ALL
+        .iter()
+        .filter(|c| **c <= ErrorCode::DuplicateInFile)
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect();
+    conn.execute(
+        &format!(
+            "UPDATE job_rows SET status = 'pending', code = NULL, message = NULL
+             WHERE job_id = ?1 AND status != 'pending' AND (code IS NULL OR code NOT IN ({}))",
+            submit_codes.join(", ")
+        ),
+        [job_id],
+    )?;
+    Ok(())
+}
+
+/// Takes a job to run: queued, or running with an owner that is gone.
+/// Returns false when another live process has it.
+pub fn claim(conn: &mut Connection, job_id: i64, me: &str) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let row: Option<(String, Option<String>, Option<i64>)> = tx
+        .query_row(
+            "SELECT state, owner, heartbeat_at FROM jobs WHERE id = ?1",
+            [job_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let now = crate::store::now_ms();
+    let free = match &row {
+        Some((state, _, _)) if state == "queued" => true,
+        Some((state, owner, beat)) if state == "running" => {
+            owner.as_deref() == Some(me) || !owner::alive(owner.as_deref(), *beat, now)
+        }
+        _ => false,
+    };
+    if free {
+        tx.execute(
+            "UPDATE jobs SET state = 'running', owner = ?2, heartbeat_at = ?3,
+               started_at = coalesce(started_at, ?3) WHERE id = ?1",
+            params![job_id, me, now],
+        )?;
+    }
+    tx.commit()?;
+    Ok(free)
+}
+
+pub fn heartbeat(conn: &Connection, job_id: i64, me: &str) -> Result<()> {
+    conn.prepare_cached("UPDATE jobs SET heartbeat_at = ?3 WHERE id = ?1 AND owner = ?2")?
+        .execute(params![job_id, me, crate::store::now_ms()])?;
+    Ok(())
+}
+
+/// Marks a job done (after its reports are written).
+pub fn finish(conn: &Connection, job_id: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET state = 'done', owner = NULL, finished_at = ?2 WHERE id = ?1",
+        params![job_id, crate::store::now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Lets go of a job without finishing it (stopped on request).
+pub fn release(conn: &Connection, job_id: i64, me: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE jobs SET state = 'queued', owner = NULL WHERE id = ?1 AND owner = ?2 AND state = 'running'",
+        params![job_id, me],
+    )?;
+    Ok(())
+}
+
+pub fn counts(conn: &Connection, job_id: i64) -> Result<Counts> {
+    let mut st = conn.prepare_cached(
+        "SELECT status, count(*) FROM job_rows WHERE job_id = ?1 GROUP BY status",
+    )?;
+    let mut c = Counts::default();
+    let rows = st.query_map([job_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    for r in rows {
+        let (status, n) = r?;
+        let n = n as u64;
+        match Status::parse(&status) {
+            Status::Applied => c.applied = n,
+            Status::Unchanged => c.unchanged = n,
+            Status::WouldApply => c.would_apply = n,
+            Status::Failed => c.failed = n,
+            Status::Pending => c.pending = n,
+        }
+    }
+    Ok(c)
+}
+
+/// Failures of a job counted by code, with a few example rows each.
+pub fn failures_by_code(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64, Vec<(u64, String)>)>> {
+    let mut st = conn.prepare(
+        "SELECT code, count(*) FROM job_rows WHERE job_id = ?1 AND status = 'failed'
+         GROUP BY code ORDER BY count(*) DESC, code",
+    )?;
+    let groups: Vec<(String, i64)> = st
+        .query_map([job_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut examples = conn.prepare(
+        "SELECT row, message FROM job_rows WHERE job_id = ?1 AND status = 'failed' AND code = ?2
+         ORDER BY row LIMIT 3",
+    )?;
+    let mut out = Vec::new();
+    for (code, n) in groups {
+        let ex = examples
+            .query_map(params![job_id, code], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<String>>(1)?.unwrap_or_default()))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        out.push((code, n as u64, ex));
+    }
+    Ok(out)
+}
+
+/// A row of a job as the reports need it.
+pub struct ReportRow {
+    pub row: u64,
+    pub raw: Vec<String>,
+    pub op: Option<Op>,
+    pub status: Status,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// Every row of a job in file order, streamed.
+pub fn each_row(conn: &Connection, job_id: i64, status: Option<Status>, mut f: impl FnMut(ReportRow) -> Result<()>) -> Result<()> {
+    let mut st = conn.prepare(
+        "SELECT row, raw, op, status, code, message FROM job_rows
+         WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY row",
+    )?;
+    let mut rows = st.query(params![job_id, status.map(Status::as_str)])?;
+    while let Some(r) = rows.next()? {
+        let raw: String = r.get(1)?;
+        let op: Option<String> = r.get(2)?;
+        let status: String = r.get(3)?;
+        f(ReportRow {
+            row: r.get::<_, i64>(0)? as u64,
+            raw: serde_json::from_str(&raw)?,
+            op: op.map(|o| serde_json::from_str(&o)).transpose()?,
+            status: Status::parse(&status),
+            code: r.get(4)?,
+            message: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        })?;
+    }
+    Ok(())
+}
+
+/// Jobs left `loading` by a process that died: never visible, so removed.
+pub fn sweep_abandoned(conn: &Connection) -> Result<()> {
+    let cutoff = crate::store::now_ms() - 24 * 3600 * 1000;
+    conn.execute(
+        "DELETE FROM job_rows WHERE job_id IN (SELECT id FROM jobs WHERE state = 'loading' AND created_at < ?1)",
+        [cutoff],
+    )?;
+    conn.execute("DELETE FROM jobs WHERE state = 'loading' AND created_at < ?1", [cutoff])?;
+    Ok(())
+}

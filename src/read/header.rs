@@ -1,0 +1,250 @@
+//! The header row: which kind of file this is and which column is which.
+
+use crate::model::{Column, Kind};
+use crate::text::escape;
+
+/// Report columns: ignored on input so a report can be handed back in.
+const REPORT_COLUMNS: [&str; 5] = ["row", "errorcode", "error", "outcome", "detail"];
+
+/// What one input column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    Column(Column),
+    /// A report column or a column with an empty header: its cells are ignored.
+    Ignored,
+}
+
+/// How the input's columns map onto the template of its kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub kind: Kind,
+    pub slots: Vec<Slot>,
+    /// For each template column (in the template's order), the input column holding it.
+    pub source: Vec<Option<usize>>,
+}
+
+impl Layout {
+    /// The input position of `column`, if the file has it.
+    pub fn position(&self, column: Column) -> Option<usize> {
+        let t = self.kind.columns().iter().position(|c| *c == column)?;
+        self.source[t]
+    }
+
+    pub fn width(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+/// Lower case, without spaces, `_` and `-`.
+pub fn normalise(name: &str) -> String {
+    name.trim()
+        .trim_start_matches('\u{FEFF}')
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn lookup(normalised: &str) -> Option<Slot> {
+    if normalised.is_empty() || REPORT_COLUMNS.contains(&normalised) {
+        return Some(Slot::Ignored);
+    }
+    Column::ALL
+        .into_iter()
+        .find(|c| c.aliases().contains(&normalised))
+        .map(Slot::Column)
+}
+
+/// The known column name nearest to an unknown one, if any is close.
+fn suggest(normalised: &str) -> Option<&'static str> {
+    let mut best: Option<(usize, &'static str)> = None;
+    for column in Column::ALL {
+        for alias in column.aliases() {
+            let d = strsim::levenshtein(normalised, alias);
+            if best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, column.name()));
+            }
+        }
+    }
+    let limit = (normalised.chars().count() / 3).max(2);
+    best.filter(|(d, _)| *d <= limit).map(|(_, name)| name)
+}
+
+/// Reads the header cells into a layout, or says what is wrong with them.
+/// `forced` is `--kind`.
+pub fn resolve(cells: &[String], forced: Option<Kind>) -> Result<Layout, String> {
+    let mut slots = Vec::with_capacity(cells.len());
+    for cell in cells {
+        let shown = escape(cell.trim());
+        let norm = normalise(cell);
+        match lookup(&norm) {
+            Some(slot) => slots.push(slot),
+            None => {
+                let hint = match suggest(&norm) {
+                    Some(name) => format!("did you mean {name}?"),
+                    None => "remove it or rename it".to_string(),
+                };
+                return Err(format!(
+                    "unknown column \"{shown}\": {hint} (the columns are those of the templates: `numbatch template assignments|users|numbers`)"
+                ));
+            }
+        }
+    }
+    let present: Vec<Column> = slots
+        .iter()
+        .filter_map(|s| match s {
+            Slot::Column(c) => Some(*c),
+            Slot::Ignored => None,
+        })
+        .collect();
+    for (i, c) in present.iter().enumerate() {
+        if present[..i].contains(c) {
+            return Err(format!(
+                "column {} appears twice: keep one of them",
+                c.name()
+            ));
+        }
+    }
+    let has = |c: Column| present.contains(&c);
+    let kind = match forced {
+        Some(k) => k,
+        None if has(Column::DisplayName) || has(Column::Plan) || has(Column::VoiceEnabled) => {
+            Kind::Users
+        }
+        None if has(Column::NumberType) => Kind::Numbers,
+        None if has(Column::Upn) && has(Column::Phone) => Kind::Assignments,
+        None if has(Column::Phone) => Kind::Numbers,
+        None if has(Column::Upn) => Kind::Users,
+        None => {
+            return Err(
+                "cannot tell what kind of file this is: the header has none of the columns UserPrincipalName or PhoneNumber (start from `numbatch template KIND`)"
+                    .to_string(),
+            );
+        }
+    };
+    let columns = kind.columns();
+    if let Some(c) = present.iter().find(|c| !columns.contains(c)) {
+        let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+        return Err(format!(
+            "column {} does not belong in a {kind} file (its columns are {}): remove it, or split the file",
+            c.name(),
+            names.join(", ")
+        ));
+    }
+    let required: &[Column] = match kind {
+        Kind::Assignments => &[Column::Upn, Column::Phone],
+        Kind::Users => &[Column::Upn],
+        Kind::Numbers => &[Column::Phone],
+    };
+    if let Some(c) = required.iter().find(|c| !has(**c)) {
+        return Err(format!(
+            "missing column {}: a {kind} file needs it (see `numbatch template {kind}`)",
+            c.name()
+        ));
+    }
+    let source = columns
+        .iter()
+        .map(|c| slots.iter().position(|s| *s == Slot::Column(*c)))
+        .collect();
+    Ok(Layout {
+        kind,
+        slots,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(s: &str) -> Vec<String> {
+        s.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn recognises_each_kind_and_aliases() {
+        let l = resolve(&header("UPN,DDI,Action"), None).unwrap();
+        assert_eq!(l.kind, Kind::Assignments);
+        let l = resolve(&header(" user_principal-name ,Telephone Number"), None).unwrap();
+        assert_eq!(l.kind, Kind::Assignments);
+        assert_eq!(l.position(Column::Action), None);
+        let l = resolve(&header("Email,Display Name,PLAN,voice_enabled"), None).unwrap();
+        assert_eq!(l.kind, Kind::Users);
+        let l = resolve(&header("Number,NumberType"), None).unwrap();
+        assert_eq!(l.kind, Kind::Numbers);
+        let l = resolve(&header("PhoneNumber"), None).unwrap();
+        assert_eq!(l.kind, Kind::Numbers);
+    }
+
+    #[test]
+    fn report_columns_are_ignored_and_order_is_free() {
+        let l = resolve(
+            &header("Action,PhoneNumber,UserPrincipalName,Row,ErrorCode,Error"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(l.kind, Kind::Assignments);
+        assert_eq!(l.source, vec![Some(2), Some(1), Some(0)]);
+        assert_eq!(l.slots[3], Slot::Ignored);
+    }
+
+    #[test]
+    fn unknown_column_suggests_the_nearest() {
+        let e = resolve(&header("UserPrincipalName,PhoneNmber"), None).unwrap_err();
+        assert!(e.contains("\"PhoneNmber\""), "{e}");
+        assert!(e.contains("did you mean PhoneNumber?"), "{e}");
+        let e = resolve(&header("UPN,Number,Colour"), None).unwrap_err();
+        assert!(e.contains("unknown column \"Colour\""), "{e}");
+    }
+
+    #[test]
+    fn wrong_or_missing_columns_are_rejected() {
+        let e = resolve(&header("UPN,Number,Plan"), None).unwrap_err();
+        assert!(e.contains("PhoneNumber does not belong in a users file"), "{e}");
+        let e = resolve(&header("UPN,Action"), Some(Kind::Assignments)).unwrap_err();
+        assert!(e.contains("missing column PhoneNumber"), "{e}");
+        let e = resolve(&header("Action"), None).unwrap_err();
+        assert!(e.contains("cannot tell what kind"), "{e}");
+        let e = resolve(&header("UPN,Email,Number"), None).unwrap_err();
+        assert!(e.contains("appears twice"), "{e}");
+    }
+
+    #[test]
+    fn control_characters_in_a_header_are_escaped() {
+        let e = resolve(&header("UPN,\u{1b}[2Jevil"), None).unwrap_err();
+        assert!(!e.contains('\u{1b}'), "{e}");
+        assert!(e.contains("\\u{1b}"), "{e}");
+    }
+}
+
+impl Layout {
+    /// A row's cells in the template's columns, as written (an absurdly long
+    /// cell is clipped: it is reported, not kept).
+    pub fn template_cells(&self, cells: &[String]) -> Vec<String> {
+        self.source
+            .iter()
+            .map(|src| {
+                let cell = src.and_then(|i| cells.get(i)).map_or("", String::as_str);
+                if cell.len() > crate::read::MAX_CELL_BYTES {
+                    let mut end = crate::read::MAX_CELL_BYTES;
+                    while !cell.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    cell[..end].to_string()
+                } else {
+                    cell.to_string()
+                }
+            })
+            .collect()
+    }
+
+    /// The layout of a file written in the template's own columns.
+    pub fn template(kind: Kind) -> Layout {
+        let n = kind.columns().len();
+        Layout {
+            kind,
+            slots: kind.columns().iter().map(|c| Slot::Column(*c)).collect(),
+            source: (0..n).map(Some).collect(),
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! The number directory: users, numbers and their audit history.
+
+use crate::apply::rules::{Change, Effect, NumberRec, NumberState, Role, Snapshot, UserRec};
+use crate::error::{Error, Result};
+use crate::model::{NumberType, Op, Plan};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+const USER_COLUMNS: &str = "upn, display_name, plan, voice_enabled, removed_at";
+const NUMBER_COLUMNS: &str = "e164, number_type, state, holder, role, given_to, given_at";
+
+fn user_from(r: &Row<'_>) -> rusqlite::Result<UserRec> {
+    let plan: String = r.get(2)?;
+    Ok(UserRec {
+        upn: r.get(0)?,
+        display_name: r.get(1)?,
+        plan: Plan::parse(&plan).unwrap_or(Plan::Connect),
+        voice_enabled: r.get(3)?,
+        removed_at: r.get(4)?,
+    })
+}
+
+fn number_from(r: &Row<'_>) -> rusqlite::Result<NumberRec> {
+    let number_type: String = r.get(1)?;
+    let state: String = r.get(2)?;
+    let holder: Option<String> = r.get(3)?;
+    let role: Option<String> = r.get(4)?;
+    let state = match (state.as_str(), holder) {
+        ("released", _) => NumberState::Released,
+        ("assigned", Some(holder)) => NumberState::Assigned {
+            holder,
+            role: if role.as_deref() == Some("primary") {
+                Role::Primary
+            } else {
+                Role::Additional
+            },
+        },
+        _ => NumberState::Available,
+    };
+    Ok(NumberRec {
+        e164: r.get(0)?,
+        number_type: NumberType::parse(&number_type).unwrap_or(NumberType::Subscriber),
+        state,
+        given_to: r.get(5)?,
+        given_at: r.get(6)?,
+    })
+}
+
+pub fn user(conn: &Connection, upn: &str) -> Result<Option<UserRec>> {
+    let mut st = conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"))?;
+    Ok(st.query_row([upn], user_from).optional()?)
+}
+
+pub fn number(conn: &Connection, e164: &str) -> Result<Option<NumberRec>> {
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE e164 = ?1"))?;
+    Ok(st.query_row([e164], number_from).optional()?)
+}
+
+/// The numbers a user holds, primary first.
+pub fn held_by(conn: &Connection, upn: &str) -> Result<Vec<NumberRec>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder = ?1 ORDER BY role DESC, e164"
+    ))?;
+    let rows = st.query_map([upn], number_from)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The records a row touches.
+pub fn snapshot(conn: &Connection, op: &Op) -> Result<Snapshot> {
+    let user = match op.upn() {
+        Some(upn) => user(conn, upn)?,
+        None => None,
+    };
+    let held = match &user {
+        Some(u) => held_by(conn, &u.upn)?,
+        None => Vec::new(),
+    };
+    let number = match op.number() {
+        Some(n) => number(conn, n)?,
+        None => None,
+    };
+    Ok(Snapshot { user, held, number })
+}
+
+/// Who made a change, for the audit history.
+pub struct Origin<'a> {
+    pub at: i64,
+    pub job_id: Option<i64>,
+    pub row: Option<u64>,
+    pub action: &'a str,
+}
+
+/// Writes the records a row changed, each with an audit entry.
+pub fn write(conn: &Connection, before: &Snapshot, effect: &Effect, origin: &Origin<'_>) -> Result<()> {
+    for change in &effect.changes {
+        match change {
+            Change::User(after) => {
+                put_user(conn, after)?;
+                audit(
+                    conn,
+                    origin,
+                    None,
+                    Some(&after.upn),
+                    None,
+                    &json(&before.user)?,
+                    &json(&Some(after))?,
+                )?;
+            }
+            Change::Number(after) => {
+                let prior = before
+                    .number
+                    .iter()
+                    .chain(before.held.iter())
+                    .find(|n| n.e164 == after.e164);
+                put_number(conn, after)?;
+                let upn_after = after.holder().map(|(h, _)| h);
+                let upn_before = prior.and_then(|p| p.holder()).map(|(h, _)| h);
+                let (upn, prev) = match (upn_after, upn_before) {
+                    (Some(a), Some(b)) if a != b => (Some(a), Some(b)),
+                    (Some(a), _) => (Some(a), None),
+                    (None, b) => (b, None),
+                };
+                audit(
+                    conn,
+                    origin,
+                    Some(&after.e164),
+                    upn,
+                    prev,
+                    &json(&prior)?,
+                    &json(&Some(after))?,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json<T: serde::Serialize>(v: &Option<T>) -> Result<Option<String>> {
+    v.as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(Error::from)
+}
+
+fn put_user(conn: &Connection, u: &UserRec) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "INSERT INTO users (upn, display_name, plan, voice_enabled, removed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (upn) DO UPDATE SET display_name = excluded.display_name,
+           plan = excluded.plan, voice_enabled = excluded.voice_enabled,
+           removed_at = excluded.removed_at",
+    )?;
+    st.execute(params![u.upn, u.display_name, u.plan.key(), u.voice_enabled, u.removed_at])?;
+    Ok(())
+}
+
+fn put_number(conn: &Connection, n: &NumberRec) -> Result<()> {
+    let (state, holder, role) = match &n.state {
+        NumberState::Available => ("available", None, None),
+        NumberState::Assigned { holder, role } => ("assigned", Some(holder.as_str()), Some(role.as_str())),
+        NumberState::Released => ("released", None, None),
+    };
+    let mut st = conn.prepare_cached(
+        "INSERT INTO numbers (e164, number_type, state, holder, role, given_to, given_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (e164) DO UPDATE SET number_type = excluded.number_type,
+           state = excluded.state, holder = excluded.holder, role = excluded.role,
+           given_to = excluded.given_to, given_at = excluded.given_at",
+    )?;
+    st.execute(params![
+        n.e164,
+        n.number_type.as_str(),
+        state,
+        holder,
+        role,
+        n.given_to,
+        n.given_at
+    ])?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn audit(
+    conn: &Connection,
+    origin: &Origin<'_>,
+    number: Option<&str>,
+    upn: Option<&str>,
+    prev_upn: Option<&str>,
+    before: &Option<String>,
+    after: &Option<String>,
+) -> Result<()> {
+    let mut st = conn.prepare_cached(
+        "INSERT INTO audit (at, job_id, row, action, number, upn, prev_upn, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    st.execute(params![
+        origin.at,
+        origin.job_id,
+        origin.row.map(|r| r as i64),
+        origin.action,
+        number,
+        upn,
+        prev_upn,
+        before,
+        after
+    ])?;
+    Ok(())
+}
+
+/// One entry of a user's or number's history.
+#[derive(Debug, serde::Serialize)]
+pub struct Event {
+    pub at: i64,
+    pub job_id: Option<i64>,
+    pub row: Option<i64>,
+    pub action: String,
+    pub number: Option<String>,
+    pub upn: Option<String>,
+    pub prev_upn: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// The history of a number, or of a user (changes to them and to the numbers
+/// they gained or lost), oldest first.
+pub fn history(conn: &Connection, number: Option<&str>, upn: Option<&str>) -> Result<Vec<Event>> {
+    let mut st = conn.prepare_cached(
+        "SELECT at, job_id, row, action, number, upn, prev_upn, before, after FROM audit
+         WHERE number = ?1 OR upn = ?2 OR prev_upn = ?2 ORDER BY id",
+    )?;
+    let rows = st.query_map(params![number, upn], |r| {
+        Ok(Event {
+            at: r.get(0)?,
+            job_id: r.get(1)?,
+            row: r.get(2)?,
+            action: r.get(3)?,
+            number: r.get(4)?,
+            upn: r.get(5)?,
+            prev_upn: r.get(6)?,
+            before: r.get(7)?,
+            after: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Present users, by UPN.
+pub fn each_user(conn: &Connection, mut f: impl FnMut(UserRec) -> Result<()>) -> Result<()> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE removed_at IS NULL ORDER BY upn"
+    ))?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        f(user_from(r)?)?;
+    }
+    Ok(())
+}
+
+/// Numbers not released, by number; with `held_only`, the held ones by holder,
+/// primary first.
+pub fn each_number(
+    conn: &Connection,
+    held_only: bool,
+    mut f: impl FnMut(NumberRec) -> Result<()>,
+) -> Result<()> {
+    let sql = if held_only {
+        format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder IS NOT NULL ORDER BY holder, role DESC, e164")
+    } else {
+        format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE state != 'released' ORDER BY e164")
+    };
+    let mut st = conn.prepare(&sql)?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        f(number_from(r)?)?;
+    }
+    Ok(())
+}
+
+const DIRECTORY_TABLES: [&str; 3] = ["users", "numbers", "audit"];
+
+/// For a dry run: private copies of the directory tables in the connection's
+/// temporary schema. Unqualified names resolve to them first, so the same
+/// apply code runs against the copies while the queue rows still go to the
+/// real tables. Dropped by `unshadow`; gone anyway if the process dies.
+pub fn shadow(conn: &Connection) -> Result<()> {
+    unshadow(conn)?;
+    for table in DIRECTORY_TABLES {
+        let sql: String = conn.query_row(
+            "SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        let sql = sql.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1);
+        conn.execute_batch(&sql)?;
+        conn.execute_batch(&format!("INSERT INTO temp.{table} SELECT * FROM main.{table}"))?;
+    }
+    let mut st = conn.prepare(
+        "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('users', 'numbers', 'audit')",
+    )?;
+    let indexes: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    for sql in indexes {
+        let sql = sql
+            .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
+            .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1);
+        conn.execute_batch(&sql)?;
+    }
+    conn.flush_prepared_statement_cache();
+    Ok(())
+}
+
+pub fn unshadow(conn: &Connection) -> Result<()> {
+    for table in DIRECTORY_TABLES {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{table}"))?;
+    }
+    conn.flush_prepared_statement_cache();
+    Ok(())
+}

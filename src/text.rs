@@ -1,0 +1,81 @@
+//! Small text helpers for everything numbatch shows or writes.
+
+/// Shows control and invisible characters escaped, so that input can never
+/// drive the admin's terminal or hide inside a message.
+pub fn escape(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Control characters, and the invisible ones that make two strings look
+/// alike: zero-width characters, direction marks and the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// Shortens a value for a message, keeping it recognisable.
+pub fn clip(s: &str, max_chars: usize) -> String {
+    if s.chars().count() <= max_chars {
+        escape(s)
+    } else {
+        let head: String = s.chars().take(max_chars).collect();
+        format!("{}… ({} bytes)", escape(&head), s.len())
+    }
+}
+
+/// A CSV cell that a spreadsheet would run as a formula gets a leading `'`
+/// (SPEC §5), except a number in E.164 form.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+            if !crate::validate::phone::is_e164_form(cell) =>
+        {
+            std::borrow::Cow::Owned(format!("'{cell}"))
+        }
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_control_and_invisible_characters() {
+        assert_eq!(escape("plain"), "plain");
+        assert_eq!(escape("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape("x\u{200B}y"), "x\\u{200b}y");
+        assert_eq!(escape("tab\there"), "tab\\there");
+    }
+
+    #[test]
+    fn neutralises_formulas_but_not_e164() {
+        assert_eq!(neutralise("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(neutralise("@cmd"), "'@cmd");
+        assert_eq!(neutralise("-1"), "'-1");
+        assert_eq!(neutralise("+447700900123"), "+447700900123");
+        assert_eq!(neutralise("+44 7700"), "'+44 7700");
+        assert_eq!(neutralise("alice@contoso.com"), "alice@contoso.com");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn clips_long_values() {
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("abcdef", 3), "abc… (6 bytes)");
+    }
+}
