@@ -38,7 +38,9 @@ mod tests {
     #[test]
     fn splits_and_stops_at_the_first_error() {
         let ok: Vec<Result<u32, ()>> = (0..7).map(Ok).collect();
-        let sizes: Vec<usize> = batches(ok.into_iter(), 3).map(|b| b.unwrap().len()).collect();
+        let sizes: Vec<usize> = batches(ok.into_iter(), 3)
+            .map(|b| b.unwrap().len())
+            .collect();
         assert_eq!(sizes, vec![3, 3, 1]);
         let mixed = vec![Ok(1), Ok(2), Err("bad"), Ok(3)];
         let out: Vec<_> = batches(mixed.into_iter(), 5).collect();

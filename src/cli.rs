@@ -14,7 +14,12 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// The directory database.
-    #[arg(long, global = true, env = "NUMBATCH_DB", default_value = "numbatch.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "NUMBATCH_DB",
+        default_value = "numbatch.db"
+    )]
     pub db: PathBuf,
     /// Where the per-job reports are written.
     #[arg(long, global = true, default_value = "reports")]
@@ -154,7 +159,9 @@ fn parse_region(s: &str) -> Result<Region, String> {
 
 /// `90s`, `30m`, `1h` or `0`, in milliseconds.
 pub fn parse_cooldown(s: &str) -> Result<i64, String> {
-    let bad = || format!("\"{s}\" is not a duration: use a whole number with s, m or h (90s, 30m, 1h) or 0");
+    let bad = || {
+        format!("\"{s}\" is not a duration: use a whole number with s, m or h (90s, 30m, 1h) or 0")
+    };
     let s = s.trim();
     if s == "0" {
         return Ok(0);

@@ -116,13 +116,7 @@ impl Column {
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
             Column::Upn => &["userprincipalname", "upn", "user", "email"],
-            Column::Phone => &[
-                "phonenumber",
-                "number",
-                "ddi",
-                "did",
-                "telephonenumber",
-            ],
+            Column::Phone => &["phonenumber", "number", "ddi", "did", "telephonenumber"],
             Column::Action => &["action"],
             Column::DisplayName => &["displayname"],
             Column::Plan => &["plan"],

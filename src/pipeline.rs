@@ -74,7 +74,13 @@ pub struct Summary {
 }
 
 /// Claims a job, applies its pending rows, writes its reports and marks it done.
-pub fn run_job(store: &mut Store, job: &Job, me: &str, quiet: bool, stop: &AtomicBool) -> Result<Summary> {
+pub fn run_job(
+    store: &mut Store,
+    job: &Job,
+    me: &str,
+    quiet: bool,
+    stop: &AtomicBool,
+) -> Result<Summary> {
     if !queue::claim(&mut store.conn, job.id, me)? {
         return Ok(Summary {
             job: job.clone(),
@@ -85,7 +91,11 @@ pub fn run_job(store: &mut Store, job: &Job, me: &str, quiet: bool, stop: &Atomi
         });
     }
     let counts = queue::counts(&store.conn, job.id)?;
-    let todo = if job.dry_run { job.rows } else { counts.pending };
+    let todo = if job.dry_run {
+        job.rows
+    } else {
+        counts.pending
+    };
     let progress = if todo == 0 {
         Progress::hidden()
     } else {

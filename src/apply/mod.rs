@@ -7,7 +7,7 @@ pub mod rules;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Counts, Job, Status};
-use crate::store::{directory, now_ms, Store};
+use crate::store::{Store, directory, now_ms};
 use rules::{Clock, Outcome};
 use rusqlite::TransactionBehavior;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +23,13 @@ pub enum Ended {
 
 /// Applies every pending row of a claimed job. A dry run does the same on a
 /// private copy of the directory that is thrown away.
-pub fn process(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop: &AtomicBool) -> Result<Ended> {
+pub fn process(
+    store: &mut Store,
+    job: &Job,
+    me: &str,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<Ended> {
     if job.dry_run {
         queue::reset_simulation(&store.conn, job.id)?;
         directory::shadow(&store.conn)?;
@@ -35,7 +41,13 @@ pub fn process(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop
     result
 }
 
-fn apply_rows(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop: &AtomicBool) -> Result<Ended> {
+fn apply_rows(
+    store: &mut Store,
+    job: &Job,
+    me: &str,
+    progress: &Progress,
+    stop: &AtomicBool,
+) -> Result<Ended> {
     let batch = job.options.batch_size.clamp(1, 500);
     let cooldown = job.options.cooldown_ms;
     let mut after = 0;
@@ -52,7 +64,10 @@ fn apply_rows(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop:
             return Ok(Ended::Complete);
         };
         after = last.row;
-        let clock = Clock { now: now_ms(), cooldown };
+        let clock = Clock {
+            now: now_ms(),
+            cooldown,
+        };
         for p in &rows {
             let snapshot = directory::snapshot(&tx, &p.op)?;
             match rules::apply(&p.op, &snapshot, clock) {
@@ -72,7 +87,14 @@ fn apply_rows(store: &mut Store, job: &Job, me: &str, progress: &Progress, stop:
                     queue::set_outcome(&tx, job.id, p.row, status, None, &effect.detail)?;
                 }
                 Err(e) => {
-                    queue::set_outcome(&tx, job.id, p.row, Status::Failed, Some(e.code), &e.message)?;
+                    queue::set_outcome(
+                        &tx,
+                        job.id,
+                        p.row,
+                        Status::Failed,
+                        Some(e.code),
+                        &e.message,
+                    )?;
                 }
             }
         }

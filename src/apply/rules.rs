@@ -184,7 +184,9 @@ fn present_user<'a>(upn: &str, s: &'a Snapshot) -> Result<&'a UserRec, RowError>
         )),
         None => Err(err(
             ErrorCode::UserNotFound,
-            format!("{upn} is not in the directory: add them with a users file first, or check the spelling"),
+            format!(
+                "{upn} is not in the directory: add them with a users file first, or check the spelling"
+            ),
         )),
     }
 }
@@ -194,11 +196,15 @@ fn known_number<'a>(number: &str, s: &'a Snapshot) -> Result<&'a NumberRec, RowE
     match &s.number {
         None => Err(err(
             ErrorCode::NumberNotFound,
-            format!("Number {number} is not in the number inventory: add it with a numbers file first, or check the digits"),
+            format!(
+                "Number {number} is not in the number inventory: add it with a numbers file first, or check the digits"
+            ),
         )),
         Some(n) if n.state == NumberState::Released => Err(err(
             ErrorCode::NumberReleased,
-            format!("Number {number} was released and can never be used again: pick another number"),
+            format!(
+                "Number {number} was released and can never be used again: pick another number"
+            ),
         )),
         Some(n) => Ok(n),
     }
@@ -217,14 +223,18 @@ fn give(action: Action, upn: &str, number: &str, s: &Snapshot, clock: Clock) -> 
     if !user.voice_enabled {
         return Err(err(
             ErrorCode::UserNotVoiceEnabled,
-            format!("{upn} is not voice-enabled: license them for voice (users file, VoiceEnabled true) first"),
+            format!(
+                "{upn} is not voice-enabled: license them for voice (users file, VoiceEnabled true) first"
+            ),
         ));
     }
     let n = known_number(number, s)?;
     if n.number_type == NumberType::Service {
         return Err(err(
             ErrorCode::ServiceNumber,
-            format!("Number {number} is a service number (for auto attendants and call queues) and cannot go to a user"),
+            format!(
+                "Number {number} is a service number (for auto attendants and call queues) and cannot go to a user"
+            ),
         ));
     }
     let wanted = if action == Action::Add {
@@ -252,7 +262,10 @@ fn give(action: Action, upn: &str, number: &str, s: &Snapshot, clock: Clock) -> 
                     vec![Change::Number(with_holder(n, upn, Role::Primary, None))],
                 )),
                 (Role::Primary, Some(p)) if action == Action::Swap => Ok(Effect::applied(
-                    format!("Number {number} is now {upn}'s primary number; {} became additional", p.e164),
+                    format!(
+                        "Number {number} is now {upn}'s primary number; {} became additional",
+                        p.e164
+                    ),
                     vec![
                         Change::Number(with_holder(p, upn, Role::Additional, None)),
                         Change::Number(with_holder(n, upn, Role::Primary, None)),
@@ -358,13 +371,20 @@ fn unassign(upn: Option<&str>, number: &str, s: &Snapshot) -> Rule {
     }
     let n = known_number(number, s)?;
     match (n.holder(), upn) {
-        (None, _) => Ok(Effect::unchanged(format!("Number {number} is not assigned"))),
+        (None, _) => Ok(Effect::unchanged(format!(
+            "Number {number} is not assigned"
+        ))),
         (Some((holder, _)), Some(upn)) if holder != upn => Err(err(
             ErrorCode::NotAssignedToUser,
-            format!("Number {number} is held by {holder}, not {upn}: correct the user, or leave UserPrincipalName empty to unassign it from whoever holds it"),
+            format!(
+                "Number {number} is held by {holder}, not {upn}: correct the user, or leave UserPrincipalName empty to unassign it from whoever holds it"
+            ),
         )),
         (Some((holder, role)), _) => Ok(Effect::applied(
-            format!("Number {number} taken from {holder} ({}); it is available", role.as_str()),
+            format!(
+                "Number {number} taken from {holder} ({}); it is available",
+                role.as_str()
+            ),
             vec![Change::Number(without_holder(n))],
         )),
     }
@@ -412,7 +432,9 @@ fn upsert_user(
     let detail = match before {
         None => format!("{upn} created"),
         Some(b) if b.removed_at.is_some() => format!("{upn} brought back"),
-        Some(b) if *b == after => return Ok(Effect::unchanged(format!("{upn} is already as given"))),
+        Some(b) if *b == after => {
+            return Ok(Effect::unchanged(format!("{upn} is already as given")));
+        }
         Some(_) => format!("{upn} updated"),
     };
     Ok(Effect::applied(detail, vec![Change::User(after)]))
@@ -469,7 +491,9 @@ fn add_number(number: &str, number_type: Option<NumberType>, s: &Snapshot) -> Ru
             if let (NumberType::Service, Some((holder, _))) = (t, n.holder()) {
                 return Err(err(
                     ErrorCode::NumberAssigned,
-                    format!("Number {number} is held by {holder}: unassign it before making it a service number"),
+                    format!(
+                        "Number {number} is held by {holder}: unassign it before making it a service number"
+                    ),
                 ));
             }
             Ok(Effect::applied(
@@ -480,7 +504,9 @@ fn add_number(number: &str, number_type: Option<NumberType>, s: &Snapshot) -> Ru
                 })],
             ))
         }
-        _ => Ok(Effect::unchanged(format!("Number {number} is already in the inventory"))),
+        _ => Ok(Effect::unchanged(format!(
+            "Number {number} is already in the inventory"
+        ))),
     }
 }
 
@@ -492,9 +518,9 @@ fn release(number: &str, s: &Snapshot) -> Rule {
         ));
     };
     match n.holder() {
-        _ if n.state == NumberState::Released => {
-            Ok(Effect::unchanged(format!("Number {number} is already released")))
-        }
+        _ if n.state == NumberState::Released => Ok(Effect::unchanged(format!(
+            "Number {number} is already released"
+        ))),
         Some((holder, _)) => Err(err(
             ErrorCode::NumberAssigned,
             format!("Number {number} is held by {holder}: unassign it before releasing it"),
@@ -508,3 +534,6 @@ fn release(number: &str, s: &Snapshot) -> Rule {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,11 @@ pub fn run(config: &Config, kind: Kind, output: Option<&Path>) -> Result<ExitCod
     let header: Vec<&str> = kind.columns().iter().map(|c| c.name()).collect();
     w.write_record(&header).map_err(io)?;
     let mut put = |op: Op| -> Result<()> {
-        let cells: Vec<String> = op.cells().iter().map(|c| neutralise(c).into_owned()).collect();
+        let cells: Vec<String> = op
+            .cells()
+            .iter()
+            .map(|c| neutralise(c).into_owned())
+            .collect();
         w.write_record(&cells).map_err(io)
     };
     match kind {
@@ -47,7 +51,11 @@ pub fn run(config: &Config, kind: Kind, output: Option<&Path>) -> Result<ExitCod
                 return Ok(());
             };
             put(Op::Assignment {
-                action: if role == Role::Primary { Action::Assign } else { Action::Add },
+                action: if role == Role::Primary {
+                    Action::Assign
+                } else {
+                    Action::Add
+                },
                 upn: Some(holder.to_string()),
                 number: n.e164.clone(),
             })

@@ -5,7 +5,7 @@ use crate::error::{Error, ExitCode, Result};
 use crate::queue::{self, Counts, Job};
 use crate::report;
 use crate::store::show_time;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn time(ms: Option<i64>) -> Value {
     ms.map_or(Value::Null, |t| Value::String(show_time(t)))
@@ -63,8 +63,16 @@ pub fn list(config: &Config, as_json: bool) -> Result<ExitCode> {
         "ID", "STATE", "KIND", "ROWS", "APPLIED", "UNCHANGED", "FAILED", "PENDING", "FINISHED"
     );
     for (job, c) in &rows {
-        let applied = if job.dry_run { c.would_apply } else { c.applied };
-        let state = if job.dry_run { format!("{}*", job.state) } else { job.state.clone() };
+        let applied = if job.dry_run {
+            c.would_apply
+        } else {
+            c.applied
+        };
+        let state = if job.dry_run {
+            format!("{}*", job.state)
+        } else {
+            job.state.clone()
+        };
         println!(
             "{:>5}  {:<8} {:<11} {:>7} {:>8} {:>9} {:>7} {:>7}  {:<19}  {}",
             job.id,
@@ -75,7 +83,10 @@ pub fn list(config: &Config, as_json: bool) -> Result<ExitCode> {
             c.unchanged,
             c.failed,
             c.pending,
-            job.finished_at.map(show_time).unwrap_or_else(|| "-".into()).trim_end_matches(" UTC"),
+            job.finished_at
+                .map(show_time)
+                .unwrap_or_else(|| "-".into())
+                .trim_end_matches(" UTC"),
             crate::text::escape(&job.file)
         );
     }
@@ -87,8 +98,9 @@ pub fn list(config: &Config, as_json: bool) -> Result<ExitCode> {
 
 pub fn one(config: &Config, id: i64, as_json: bool) -> Result<ExitCode> {
     let store = config.store()?;
-    let job = queue::job(&store.conn, id)?
-        .ok_or_else(|| Error::NotFound(format!("there is no job {id}: `numbatch jobs` lists them")))?;
+    let job = queue::job(&store.conn, id)?.ok_or_else(|| {
+        Error::NotFound(format!("there is no job {id}: `numbatch jobs` lists them"))
+    })?;
     let c = queue::counts(&store.conn, id)?;
     let failures = queue::failures_by_code(&store.conn, id)?;
     if as_json {
@@ -106,14 +118,26 @@ pub fn one(config: &Config, id: i64, as_json: bool) -> Result<ExitCode> {
         println!("{v}");
         return Ok(ExitCode::Ok);
     }
-    let applied = if job.dry_run { c.would_apply } else { c.applied };
+    let applied = if job.dry_run {
+        c.would_apply
+    } else {
+        c.applied
+    };
     println!("job {} {}", job.id, crate::text::escape(&job.file));
-    println!("  kind:      {}{}", job.kind, if job.dry_run { " (dry run)" } else { "" });
+    println!(
+        "  kind:      {}{}",
+        job.kind,
+        if job.dry_run { " (dry run)" } else { "" }
+    );
     println!("  state:     {}", job.state);
     println!(
         "  rows:      {}: {applied} {}, {} unchanged, {} failed, {} pending",
         job.rows,
-        if job.dry_run { "would apply" } else { "applied" },
+        if job.dry_run {
+            "would apply"
+        } else {
+            "applied"
+        },
         c.unchanged,
         c.failed,
         c.pending

@@ -90,8 +90,16 @@ pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
     let mut failed = false;
     for s in summaries {
         let c = &s.counts;
-        let verb = if s.job.dry_run { "would apply" } else { "applied" };
-        let applied = if s.job.dry_run { c.would_apply } else { c.applied };
+        let verb = if s.job.dry_run {
+            "would apply"
+        } else {
+            "applied"
+        };
+        let applied = if s.job.dry_run {
+            c.would_apply
+        } else {
+            c.applied
+        };
         let dry = if s.job.dry_run { " (dry run)" } else { "" };
         let _ = write!(
             out,
@@ -103,9 +111,17 @@ pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
             c.failed
         );
         if s.busy {
-            let _ = write!(out, "; {} pending (another numbatch process is running it)", c.pending);
+            let _ = write!(
+                out,
+                "; {} pending (another numbatch process is running it)",
+                c.pending
+            );
         } else if s.stopped {
-            let _ = write!(out, "; {} pending (stopped: `numbatch resume` continues)", c.pending);
+            let _ = write!(
+                out,
+                "; {} pending (stopped: `numbatch resume` continues)",
+                c.pending
+            );
         }
         let _ = writeln!(out);
         if let Some(p) = &s.reports {
@@ -115,5 +131,9 @@ pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
         failed |= c.failed > 0;
     }
     let _ = out.flush();
-    Ok(if failed { ExitCode::RowsFailed } else { ExitCode::Ok })
+    Ok(if failed {
+        ExitCode::RowsFailed
+    } else {
+        ExitCode::Ok
+    })
 }

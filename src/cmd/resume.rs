@@ -1,6 +1,6 @@
 //! `numbatch resume`: process every queued or interrupted job, oldest first.
 
-use super::{report_summaries, Config};
+use super::{Config, report_summaries};
 use crate::error::{ExitCode, Result};
 use crate::pipeline;
 use crate::queue;
@@ -17,7 +17,13 @@ pub fn run(config: &Config) -> Result<ExitCode> {
     }
     let mut summaries = Vec::new();
     for job in jobs {
-        summaries.push(pipeline::run_job(&mut store, &job, &me, config.quiet, &stop)?);
+        summaries.push(pipeline::run_job(
+            &mut store,
+            &job,
+            &me,
+            config.quiet,
+            &stop,
+        )?);
     }
     report_summaries(&summaries)
 }

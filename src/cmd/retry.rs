@@ -1,7 +1,7 @@
 //! `numbatch retry ID`: the failed rows of a job, as the admin wrote them,
 //! validated and run again as a new job.
 
-use super::{report_summaries, Config};
+use super::{Config, report_summaries};
 use crate::cli::JobArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::pipeline;
@@ -11,8 +11,9 @@ use std::sync::atomic::AtomicBool;
 
 pub fn run(config: &Config, id: i64, args: &JobArgs) -> Result<ExitCode> {
     let mut store = config.store()?;
-    let job = queue::job(&store.conn, id)?
-        .ok_or_else(|| Error::NotFound(format!("there is no job {id}: `numbatch jobs` lists them")))?;
+    let job = queue::job(&store.conn, id)?.ok_or_else(|| {
+        Error::NotFound(format!("there is no job {id}: `numbatch jobs` lists them"))
+    })?;
     if job.state != "done" {
         return Err(Error::Usage(format!(
             "job {id} is still {}: let it finish (`numbatch resume`) before retrying its failed rows",
@@ -23,7 +24,10 @@ pub fn run(config: &Config, id: i64, args: &JobArgs) -> Result<ExitCode> {
     // then queued as a job of their own.
     let mut rows = Vec::new();
     queue::each_row(&store.conn, id, Some(Status::Failed), |r| {
-        rows.push(RawRow { row: r.row, cells: r.raw });
+        rows.push(RawRow {
+            row: r.row,
+            cells: r.raw,
+        });
         Ok(())
     })?;
     if rows.is_empty() {
@@ -46,10 +50,22 @@ pub fn run(config: &Config, id: i64, args: &JobArgs) -> Result<ExitCode> {
         parent: Some(id),
     };
     let layout = Layout::template(job.kind);
-    let new_id = pipeline::load(&mut store, &new, &layout, rows.into_iter().map(Ok), args.region)?;
+    let new_id = pipeline::load(
+        &mut store,
+        &new,
+        &layout,
+        rows.into_iter().map(Ok),
+        args.region,
+    )?;
     let new_job = queue::job(&store.conn, new_id)?
         .ok_or_else(|| Error::Corrupt(format!("job {new_id} vanished")))?;
     let stop = AtomicBool::new(false);
-    let summary = pipeline::run_job(&mut store, &new_job, &queue::owner::me(), config.quiet, &stop)?;
+    let summary = pipeline::run_job(
+        &mut store,
+        &new_job,
+        &queue::owner::me(),
+        config.quiet,
+        &stop,
+    )?;
     report_summaries(&[summary])
 }

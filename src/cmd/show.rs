@@ -26,15 +26,26 @@ fn describe_user(u: &Option<UserRec>) -> String {
         Some(u) if u.removed_at.is_some() => "removed".to_string(),
         Some(u) => format!(
             "{}{}, {}",
-            if u.display_name.is_empty() { String::new() } else { format!("{}, ", u.display_name) },
+            if u.display_name.is_empty() {
+                String::new()
+            } else {
+                format!("{}, ", u.display_name)
+            },
             u.plan.name(),
-            if u.voice_enabled { "voice-enabled" } else { "not voice-enabled" }
+            if u.voice_enabled {
+                "voice-enabled"
+            } else {
+                "not voice-enabled"
+            }
         ),
     }
 }
 
 fn parse<T: serde::de::DeserializeOwned>(s: &Option<String>) -> Result<Option<T>> {
-    s.as_deref().map(serde_json::from_str).transpose().map_err(Error::from)
+    s.as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(Error::from)
 }
 
 pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
@@ -50,9 +61,15 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
     let mut events = Vec::with_capacity(history.len());
     for e in &history {
         let (before, after) = if e.number.is_some() {
-            (describe_number(&parse(&e.before)?), describe_number(&parse(&e.after)?))
+            (
+                describe_number(&parse(&e.before)?),
+                describe_number(&parse(&e.after)?),
+            )
         } else {
-            (describe_user(&parse(&e.before)?), describe_user(&parse(&e.after)?))
+            (
+                describe_user(&parse(&e.before)?),
+                describe_user(&parse(&e.after)?),
+            )
         };
         events.push((e, before, after));
     }
@@ -61,14 +78,36 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
     if let Some(upn) = &upn {
         let user = directory::user(&store.conn, upn)?;
         let Some(u) = &user else {
-            return Err(Error::NotFound(format!("{} has never been in the directory", escape(upn))));
+            return Err(Error::NotFound(format!(
+                "{} has never been in the directory",
+                escape(upn)
+            )));
         };
         let held = directory::held_by(&store.conn, upn)?;
         lines.push(format!("user {}", u.upn));
-        lines.push(format!("  status:  {}", if u.removed_at.is_some() { "removed" } else { "present" }));
+        lines.push(format!(
+            "  status:  {}",
+            if u.removed_at.is_some() {
+                "removed"
+            } else {
+                "present"
+            }
+        ));
         lines.push(format!("  name:    {}", escape(&u.display_name)));
-        lines.push(format!("  plan:    {} (holds {} of {})", u.plan.name(), held.len(), u.plan.cap()));
-        lines.push(format!("  voice:   {}", if u.voice_enabled { "enabled" } else { "not enabled" }));
+        lines.push(format!(
+            "  plan:    {} (holds {} of {})",
+            u.plan.name(),
+            held.len(),
+            u.plan.cap()
+        ));
+        lines.push(format!(
+            "  voice:   {}",
+            if u.voice_enabled {
+                "enabled"
+            } else {
+                "not enabled"
+            }
+        ));
         for n in &held {
             let role = n.holder().map(|(_, r)| r.as_str()).unwrap_or_default();
             lines.push(format!("  number:  {} ({role})", n.e164));
@@ -88,7 +127,9 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
     }
     if let Some(number) = &number {
         let Some(n) = directory::number(&store.conn, number)? else {
-            return Err(Error::NotFound(format!("{number} has never been in the inventory")));
+            return Err(Error::NotFound(format!(
+                "{number} has never been in the inventory"
+            )));
         };
         lines.push(format!("number {}", n.e164));
         lines.push(format!("  type:    {}", n.number_type.as_str()));

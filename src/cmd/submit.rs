@@ -1,6 +1,6 @@
 //! `numbatch run FILE...` and `numbatch submit FILE...`
 
-use super::{report_summaries, Config};
+use super::{Config, report_summaries};
 use crate::cli::SubmitArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::pipeline;
@@ -39,9 +39,25 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     if process {
         // Jobs a dead process left half done are finished first: they came first.
         for job in queue::open_jobs(&store.conn)? {
-            if job.state == "running" && !queue::owner::alive(job.owner.as_deref(), job.heartbeat_at, crate::store::now_ms()) {
-                config.note(format!("resuming job {} ({}), interrupted earlier", job.id, crate::text::escape(&job.file)));
-                summaries.push(pipeline::run_job(&mut store, &job, &me, config.quiet, &stop)?);
+            if job.state == "running"
+                && !queue::owner::alive(
+                    job.owner.as_deref(),
+                    job.heartbeat_at,
+                    crate::store::now_ms(),
+                )
+            {
+                config.note(format!(
+                    "resuming job {} ({}), interrupted earlier",
+                    job.id,
+                    crate::text::escape(&job.file)
+                ));
+                summaries.push(pipeline::run_job(
+                    &mut store,
+                    &job,
+                    &me,
+                    config.quiet,
+                    &stop,
+                )?);
             }
         }
     }
@@ -52,7 +68,13 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
         if process {
             let job = queue::job(&store.conn, id)?
                 .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
-            summaries.push(pipeline::run_job(&mut store, &job, &me, config.quiet, &stop)?);
+            summaries.push(pipeline::run_job(
+                &mut store,
+                &job,
+                &me,
+                config.quiet,
+                &stop,
+            )?);
         } else {
             println!("{id}");
         }
@@ -65,10 +87,18 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
 }
 
 /// Queues one file; `None` when it was skipped as already submitted.
-fn submit_one(config: &Config, store: &mut Store, source: &Source, args: &SubmitArgs) -> Result<Option<i64>> {
+fn submit_one(
+    config: &Config,
+    store: &mut Store,
+    source: &Source,
+    args: &SubmitArgs,
+) -> Result<Option<i64>> {
     let shown = crate::text::escape(&source.path.display().to_string());
-    if !args.force && !args.job.dry_run {
-        if let Some(earlier) = queue::same_content(&store.conn, &source.sha256)? {
+    if !args.force
+        && !args.job.dry_run
+        && let Some(earlier) = queue::same_content(&store.conn, &source.sha256)?
+    {
+        {
             config.note(format!(
                 "{shown}: skipped: the same content was already submitted as job {} ({}, {}); \
                  to run it again anyway use --force, or `numbatch retry {}` to run its failed rows again",
@@ -110,4 +140,3 @@ fn submit_one(config: &Config, store: &mut Store, source: &Source, args: &Submit
     ));
     Ok(Some(id))
 }
-

@@ -9,7 +9,7 @@ use crate::codes::{ErrorCode, RowError};
 use crate::error::Result;
 use crate::model::{Action, Kind, Op};
 use crate::validate::duplicate;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 /// The options a job was submitted with; `resume` uses them.
@@ -248,7 +248,12 @@ pub struct QueuedRow {
 /// Stores a validated batch in one transaction, checking DUPLICATE_IN_FILE
 /// against the rows already queued for the job (in file order, so memory
 /// stays flat whatever the file size). Returns how many rows failed.
-pub fn insert_batch(conn: &mut Connection, job_id: i64, kind: Kind, rows: Vec<QueuedRow>) -> Result<u64> {
+pub fn insert_batch(
+    conn: &mut Connection,
+    job_id: i64,
+    kind: Kind,
+    rows: Vec<QueuedRow>,
+) -> Result<u64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut failed = 0;
     {
@@ -356,7 +361,10 @@ pub fn pending(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Resu
     for r in rows {
         let (row, op) = r?;
         let op = serde_json::from_str(op.as_deref().unwrap_or("null"))?;
-        out.push(Pending { row: row as u64, op });
+        out.push(Pending {
+            row: row as u64,
+            op,
+        });
     }
     Ok(out)
 }
@@ -461,7 +469,9 @@ pub fn counts(conn: &Connection, job_id: i64) -> Result<Counts> {
         "SELECT status, count(*) FROM job_rows WHERE job_id = ?1 GROUP BY status",
     )?;
     let mut c = Counts::default();
-    let rows = st.query_map([job_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let rows = st.query_map([job_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
     for r in rows {
         let (status, n) = r?;
         let n = n as u64;
@@ -476,8 +486,11 @@ pub fn counts(conn: &Connection, job_id: i64) -> Result<Counts> {
     Ok(c)
 }
 
+/// A code, how many rows failed with it, and a few (row, message) examples.
+pub type CodeCount = (String, u64, Vec<(u64, String)>);
+
 /// Failures of a job counted by code, with a few example rows each.
-pub fn failures_by_code(conn: &Connection, job_id: i64) -> Result<Vec<(String, u64, Vec<(u64, String)>)>> {
+pub fn failures_by_code(conn: &Connection, job_id: i64) -> Result<Vec<CodeCount>> {
     let mut st = conn.prepare(
         "SELECT code, count(*) FROM job_rows WHERE job_id = ?1 AND status = 'failed'
          GROUP BY code ORDER BY count(*) DESC, code",
@@ -493,7 +506,10 @@ pub fn failures_by_code(conn: &Connection, job_id: i64) -> Result<Vec<(String, u
     for (code, n) in groups {
         let ex = examples
             .query_map(params![job_id, code], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Option<String>>(1)?.unwrap_or_default()))
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
         out.push((code, n as u64, ex));
@@ -512,7 +528,12 @@ pub struct ReportRow {
 }
 
 /// Every row of a job in file order, streamed.
-pub fn each_row(conn: &Connection, job_id: i64, status: Option<Status>, mut f: impl FnMut(ReportRow) -> Result<()>) -> Result<()> {
+pub fn each_row(
+    conn: &Connection,
+    job_id: i64,
+    status: Option<Status>,
+    mut f: impl FnMut(ReportRow) -> Result<()>,
+) -> Result<()> {
     let mut st = conn.prepare(
         "SELECT row, raw, op, status, code, message FROM job_rows
          WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY row",
@@ -541,6 +562,9 @@ pub fn sweep_abandoned(conn: &Connection) -> Result<()> {
         "DELETE FROM job_rows WHERE job_id IN (SELECT id FROM jobs WHERE state = 'loading' AND created_at < ?1)",
         [cutoff],
     )?;
-    conn.execute("DELETE FROM jobs WHERE state = 'loading' AND created_at < ?1", [cutoff])?;
+    conn.execute(
+        "DELETE FROM jobs WHERE state = 'loading' AND created_at < ?1",
+        [cutoff],
+    )?;
     Ok(())
 }

@@ -11,7 +11,11 @@ pub const LEASE_MS: i64 = 60_000;
 /// This process's owner name.
 pub fn me() -> String {
     let pid = std::process::id();
-    format!("{}:{pid}:{}", hostname(), start_time(pid).unwrap_or_default())
+    format!(
+        "{}:{pid}:{}",
+        hostname(),
+        start_time(pid).unwrap_or_default()
+    )
 }
 
 fn hostname() -> String {
@@ -69,6 +73,10 @@ mod tests {
     fn another_host_is_judged_by_its_heartbeat() {
         let now = 1_000_000;
         assert!(alive(Some("elsewhere:42:7"), Some(now - 1000), now));
-        assert!(!alive(Some("elsewhere:42:7"), Some(now - LEASE_MS - 1), now));
+        assert!(!alive(
+            Some("elsewhere:42:7"),
+            Some(now - LEASE_MS - 1),
+            now
+        ));
     }
 }

@@ -153,6 +153,38 @@ pub fn resolve(cells: &[String], forced: Option<Kind>) -> Result<Layout, String>
     })
 }
 
+impl Layout {
+    /// A row's cells in the template's columns, as written (an absurdly long
+    /// cell is clipped: it is reported, not kept).
+    pub fn template_cells(&self, cells: &[String]) -> Vec<String> {
+        self.source
+            .iter()
+            .map(|src| {
+                let cell = src.and_then(|i| cells.get(i)).map_or("", String::as_str);
+                if cell.len() > crate::read::MAX_CELL_BYTES {
+                    let mut end = crate::read::MAX_CELL_BYTES;
+                    while !cell.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    cell[..end].to_string()
+                } else {
+                    cell.to_string()
+                }
+            })
+            .collect()
+    }
+
+    /// The layout of a file written in the template's own columns.
+    pub fn template(kind: Kind) -> Layout {
+        let n = kind.columns().len();
+        Layout {
+            kind,
+            slots: kind.columns().iter().map(|c| Slot::Column(*c)).collect(),
+            source: (0..n).map(Some).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +232,10 @@ mod tests {
     #[test]
     fn wrong_or_missing_columns_are_rejected() {
         let e = resolve(&header("UPN,Number,Plan"), None).unwrap_err();
-        assert!(e.contains("PhoneNumber does not belong in a users file"), "{e}");
+        assert!(
+            e.contains("PhoneNumber does not belong in a users file"),
+            "{e}"
+        );
         let e = resolve(&header("UPN,Action"), Some(Kind::Assignments)).unwrap_err();
         assert!(e.contains("missing column PhoneNumber"), "{e}");
         let e = resolve(&header("Action"), None).unwrap_err();
@@ -214,37 +249,5 @@ mod tests {
         let e = resolve(&header("UPN,\u{1b}[2Jevil"), None).unwrap_err();
         assert!(!e.contains('\u{1b}'), "{e}");
         assert!(e.contains("\\u{1b}"), "{e}");
-    }
-}
-
-impl Layout {
-    /// A row's cells in the template's columns, as written (an absurdly long
-    /// cell is clipped: it is reported, not kept).
-    pub fn template_cells(&self, cells: &[String]) -> Vec<String> {
-        self.source
-            .iter()
-            .map(|src| {
-                let cell = src.and_then(|i| cells.get(i)).map_or("", String::as_str);
-                if cell.len() > crate::read::MAX_CELL_BYTES {
-                    let mut end = crate::read::MAX_CELL_BYTES;
-                    while !cell.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    cell[..end].to_string()
-                } else {
-                    cell.to_string()
-                }
-            })
-            .collect()
-    }
-
-    /// The layout of a file written in the template's own columns.
-    pub fn template(kind: Kind) -> Layout {
-        let n = kind.columns().len();
-        Layout {
-            kind,
-            slots: kind.columns().iter().map(|c| Slot::Column(*c)).collect(),
-            source: (0..n).map(Some).collect(),
-        }
     }
 }

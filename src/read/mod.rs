@@ -213,9 +213,13 @@ struct Records {
 }
 
 impl Records {
-    fn open(path: &Path, encoding: &'static Encoding, delimiter: Option<u8>) -> Result<Records, FileError> {
-        let lines = decoded(path, encoding)
-            .map_err(|e| FileError::new(path, None, io_problem(&e)))?;
+    fn open(
+        path: &Path,
+        encoding: &'static Encoding,
+        delimiter: Option<u8>,
+    ) -> Result<Records, FileError> {
+        let lines =
+            decoded(path, encoding).map_err(|e| FileError::new(path, None, io_problem(&e)))?;
         let mut records = Records {
             path: path.to_path_buf(),
             lines,
@@ -235,7 +239,10 @@ impl Records {
                 // Sniff from the first line that is not blank, then leave it to be parsed.
                 loop {
                     if !records.read_line()? {
-                        return Err(records.error(None, "has no header row: start from `numbatch template KIND`"));
+                        return Err(records.error(
+                            None,
+                            "has no header row: start from `numbatch template KIND`",
+                        ));
                     }
                     if !is_blank_line(&records.line, b',') {
                         break;
@@ -320,6 +327,18 @@ impl Records {
                     }
                 }
             }
+            if !in_record
+                && self.line[self.fed..]
+                    .iter()
+                    .all(|b| matches!(b, b'\r' | b'\n'))
+            {
+                // The rest of the previous record's line end (the LF of a CRLF).
+                let (_, nin, _, _) =
+                    self.core
+                        .read_record(&self.line[self.fed..], &mut self.out, &mut self.ends);
+                self.fed += nin.max(1);
+                continue;
+            }
             in_record = true;
             let (res, nin, o, e) = self.core.read_record(
                 &self.line[self.fed..],
@@ -385,12 +404,20 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 pub const MAX_CELLS: usize = 1024;
 
 /// The header of `path`: the whole-file checks, and how to read the rest.
-fn read_header(path: &Path, encoding: &'static Encoding, forced: Option<Kind>) -> Result<(u8, u64, Layout), FileError> {
+fn read_header(
+    path: &Path,
+    encoding: &'static Encoding,
+    forced: Option<Kind>,
+) -> Result<(u8, u64, Layout), FileError> {
     let mut records = Records::open(path, encoding, None)?;
     let Some((row, cells)) = records.next_record()? else {
-        return Err(records.error(None, "has no header row: start from `numbatch template KIND`"));
+        return Err(records.error(
+            None,
+            "has no header row: start from `numbatch template KIND`",
+        ));
     };
-    let layout = header::resolve(&cells, forced).map_err(|e| records.error(Some(records.line_no), e))?;
+    let layout =
+        header::resolve(&cells, forced).map_err(|e| records.error(Some(records.line_no), e))?;
     Ok((records.delimiter, row, layout))
 }
 

@@ -38,7 +38,9 @@ impl Out {
         let mut writer = csv::WriterBuilder::new()
             .flexible(true)
             .from_writer(BufWriter::new(file));
-        writer.write_record(header).map_err(|e| csv_error(&tmp, e))?;
+        writer
+            .write_record(header)
+            .map_err(|e| csv_error(&tmp, e))?;
         Ok(Out {
             tmp,
             dest: dest.to_path_buf(),
@@ -92,14 +94,19 @@ pub fn write(conn: &Connection, job: &Job) -> Result<Paths> {
         let row = r.row.to_string();
         match (r.status, &r.op) {
             (Status::Failed, _) | (Status::Pending, _) | (_, None) => {
-                let mut cells: Vec<String> = r.raw.iter().map(|c| neutralise(c).into_owned()).collect();
+                let mut cells: Vec<String> =
+                    r.raw.iter().map(|c| neutralise(c).into_owned()).collect();
                 cells.push(row);
                 cells.push(r.code.unwrap_or_else(|| "PENDING".to_string()));
                 cells.push(neutralise(&escape(&r.message)).into_owned());
                 bad.write(&cells)
             }
             (status, Some(op)) => {
-                let mut cells: Vec<String> = op.cells().iter().map(|c| neutralise(c).into_owned()).collect();
+                let mut cells: Vec<String> = op
+                    .cells()
+                    .iter()
+                    .map(|c| neutralise(c).into_owned())
+                    .collect();
                 cells.push(row);
                 cells.push(status.as_str().to_string());
                 cells.push(neutralise(&escape(&r.message)).into_owned());

@@ -3,7 +3,7 @@
 use crate::apply::rules::{Change, Effect, NumberRec, NumberState, Role, Snapshot, UserRec};
 use crate::error::{Error, Result};
 use crate::model::{NumberType, Op, Plan};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const USER_COLUMNS: &str = "upn, display_name, plan, voice_enabled, removed_at";
 const NUMBER_COLUMNS: &str = "e164, number_type, state, holder, role, given_to, given_at";
@@ -46,13 +46,15 @@ fn number_from(r: &Row<'_>) -> rusqlite::Result<NumberRec> {
 }
 
 pub fn user(conn: &Connection, upn: &str) -> Result<Option<UserRec>> {
-    let mut st = conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"))?;
+    let mut st =
+        conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"))?;
     Ok(st.query_row([upn], user_from).optional()?)
 }
 
 pub fn number(conn: &Connection, e164: &str) -> Result<Option<NumberRec>> {
-    let mut st =
-        conn.prepare_cached(&format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE e164 = ?1"))?;
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {NUMBER_COLUMNS} FROM numbers WHERE e164 = ?1"
+    ))?;
     Ok(st.query_row([e164], number_from).optional()?)
 }
 
@@ -91,7 +93,12 @@ pub struct Origin<'a> {
 }
 
 /// Writes the records a row changed, each with an audit entry.
-pub fn write(conn: &Connection, before: &Snapshot, effect: &Effect, origin: &Origin<'_>) -> Result<()> {
+pub fn write(
+    conn: &Connection,
+    before: &Snapshot,
+    effect: &Effect,
+    origin: &Origin<'_>,
+) -> Result<()> {
     for change in &effect.changes {
         match change {
             Change::User(after) => {
@@ -150,14 +157,22 @@ fn put_user(conn: &Connection, u: &UserRec) -> Result<()> {
            plan = excluded.plan, voice_enabled = excluded.voice_enabled,
            removed_at = excluded.removed_at",
     )?;
-    st.execute(params![u.upn, u.display_name, u.plan.key(), u.voice_enabled, u.removed_at])?;
+    st.execute(params![
+        u.upn,
+        u.display_name,
+        u.plan.key(),
+        u.voice_enabled,
+        u.removed_at
+    ])?;
     Ok(())
 }
 
 fn put_number(conn: &Connection, n: &NumberRec) -> Result<()> {
     let (state, holder, role) = match &n.state {
         NumberState::Available => ("available", None, None),
-        NumberState::Assigned { holder, role } => ("assigned", Some(holder.as_str()), Some(role.as_str())),
+        NumberState::Assigned { holder, role } => {
+            ("assigned", Some(holder.as_str()), Some(role.as_str()))
+        }
         NumberState::Released => ("released", None, None),
     };
     let mut st = conn.prepare_cached(
@@ -264,7 +279,9 @@ pub fn each_number(
     mut f: impl FnMut(NumberRec) -> Result<()>,
 ) -> Result<()> {
     let sql = if held_only {
-        format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder IS NOT NULL ORDER BY holder, role DESC, e164")
+        format!(
+            "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder IS NOT NULL ORDER BY holder, role DESC, e164"
+        )
     } else {
         format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE state != 'released' ORDER BY e164")
     };
@@ -290,14 +307,21 @@ pub fn shadow(conn: &Connection) -> Result<()> {
             [table],
             |r| r.get(0),
         )?;
-        let sql = sql.replacen("CREATE TABLE", "CREATE TEMP TABLE", 1);
+        // The copy of the audit table cannot point at the real jobs table.
+        let sql = sql
+            .replacen("CREATE TABLE", "CREATE TEMP TABLE", 1)
+            .replace("REFERENCES jobs (id)", "");
         conn.execute_batch(&sql)?;
-        conn.execute_batch(&format!("INSERT INTO temp.{table} SELECT * FROM main.{table}"))?;
+        conn.execute_batch(&format!(
+            "INSERT INTO temp.{table} SELECT * FROM main.{table}"
+        ))?;
     }
     let mut st = conn.prepare(
         "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('users', 'numbers', 'audit')",
     )?;
-    let indexes: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let indexes: Vec<String> = st
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     for sql in indexes {
         let sql = sql
             .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
@@ -309,7 +333,9 @@ pub fn shadow(conn: &Connection) -> Result<()> {
 }
 
 pub fn unshadow(conn: &Connection) -> Result<()> {
-    for table in DIRECTORY_TABLES {
+    // Children before parents: dropping `users` first would break the
+    // foreign keys of `numbers`.
+    for table in DIRECTORY_TABLES.iter().rev() {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{table}"))?;
     }
     conn.flush_prepared_statement_cache();

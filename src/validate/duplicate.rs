@@ -48,7 +48,11 @@ pub fn other(op: &Op, earlier: Option<(u64, Action)>) -> Result<(), RowError> {
             ErrorCode::DuplicateInFile,
             format!(
                 "{} {} already has the action {action} on row {row} of this file; keep one of the two rows (or put them in two files, run in order)",
-                if matches!(op, Op::User { .. }) { "User" } else { "Number" },
+                if matches!(op, Op::User { .. }) {
+                    "User"
+                } else {
+                    "Number"
+                },
                 op.key()
             ),
         )),
@@ -70,7 +74,13 @@ mod tests {
 
     #[test]
     fn giving_to_another_user_is_a_duplicate() {
-        let earlier = || Some(Earlier { row: 2, action: Action::Assign, upn: Some("bob@c.com") });
+        let earlier = || {
+            Some(Earlier {
+                row: 2,
+                action: Action::Assign,
+                upn: Some("bob@c.com"),
+            })
+        };
         let e = assignment(&give(Action::Add, "alice@c.com"), earlier()).unwrap_err();
         assert_eq!(e.code, ErrorCode::DuplicateInFile);
         assert!(e.message.contains("row 2"));
@@ -83,14 +93,22 @@ mod tests {
 
     #[test]
     fn an_unassign_in_between_frees_the_number() {
-        let earlier = Earlier { row: 3, action: Action::Unassign, upn: Some("bob@c.com") };
+        let earlier = Earlier {
+            row: 3,
+            action: Action::Unassign,
+            upn: Some("bob@c.com"),
+        };
         assert!(assignment(&give(Action::Assign, "alice@c.com"), Some(earlier)).is_ok());
         assert!(assignment(&give(Action::Assign, "alice@c.com"), None).is_ok());
     }
 
     #[test]
     fn users_and_numbers_files_compare_actions() {
-        let op = Op::Number { action: Action::Release, number: "+4420".into(), number_type: None };
+        let op = Op::Number {
+            action: Action::Release,
+            number: "+4420".into(),
+            number_type: None,
+        };
         assert!(other(&op, Some((2, Action::Add))).is_err());
         assert!(other(&op, Some((2, Action::Release))).is_ok());
         assert!(other(&op, None).is_ok());

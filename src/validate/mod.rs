@@ -8,14 +8,18 @@ pub mod phone;
 pub mod upn;
 
 use crate::codes::{ErrorCode, RowError};
-use crate::model::{parse_bool, Action, Column, Kind, NumberType, Op, Plan};
-use crate::read::{clean, Layout, RawRow, MAX_CELL_BYTES};
+use crate::model::{Action, Column, Kind, NumberType, Op, Plan, parse_bool};
+use crate::read::{Layout, MAX_CELL_BYTES, RawRow, clean};
 use crate::text::clip;
 use phone::Region;
 use rayon::prelude::*;
 
 /// Validates a batch in parallel, keeping the order.
-pub fn batch(layout: &Layout, rows: &[RawRow], region: Option<Region>) -> Vec<Result<Op, RowError>> {
+pub fn batch(
+    layout: &Layout,
+    rows: &[RawRow],
+    region: Option<Region>,
+) -> Vec<Result<Op, RowError>> {
     rows.par_iter()
         .with_min_len(64)
         .map(|r| row(layout, r, region))
@@ -34,7 +38,12 @@ pub fn row(layout: &Layout, raw: &RawRow, region: Option<Region>) -> Result<Op, 
             ),
         ));
     }
-    if let Some((i, cell)) = raw.cells.iter().enumerate().find(|(_, c)| c.len() > MAX_CELL_BYTES) {
+    if let Some((i, cell)) = raw
+        .cells
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.len() > MAX_CELL_BYTES)
+    {
         return Err(RowError::new(
             ErrorCode::MalformedRow,
             format!(
@@ -60,7 +69,10 @@ pub fn row(layout: &Layout, raw: &RawRow, region: Option<Region>) -> Result<Op, 
         return Err(missing(Column::Upn, "fill in the user's UPN (name@domain)"));
     }
     if kind != Kind::Users && number_cell.is_empty() {
-        return Err(missing(Column::Phone, "fill in the number in E.164, e.g. +442079460018"));
+        return Err(missing(
+            Column::Phone,
+            "fill in the number in E.164, e.g. +442079460018",
+        ));
     }
     let upn = if upn_cell.is_empty() {
         None
@@ -72,7 +84,11 @@ pub fn row(layout: &Layout, raw: &RawRow, region: Option<Region>) -> Result<Op, 
     match kind {
         Kind::Assignments => {
             let number = phone::parse_number(number_cell, region)?;
-            Ok(Op::Assignment { action, upn, number })
+            Ok(Op::Assignment {
+                action,
+                upn,
+                number,
+            })
         }
         Kind::Users => {
             let plan = optional(cell(Column::Plan), Plan::parse, || {
@@ -104,13 +120,20 @@ pub fn row(layout: &Layout, raw: &RawRow, region: Option<Region>) -> Result<Op, 
                 )
             })?;
             let number = phone::parse_number(number_cell, region)?;
-            Ok(Op::Number { action, number, number_type })
+            Ok(Op::Number {
+                action,
+                number,
+                number_type,
+            })
         }
     }
 }
 
 fn missing(column: Column, what: &str) -> RowError {
-    RowError::new(ErrorCode::MissingField, format!("{} is empty: {what}", column.name()))
+    RowError::new(
+        ErrorCode::MissingField,
+        format!("{} is empty: {what}", column.name()),
+    )
 }
 
 /// An empty cell is `None`; a value that does not parse is INVALID_VALUE.
@@ -133,7 +156,10 @@ pub fn parse_action(kind: Kind, cell: &str) -> Result<Action, RowError> {
     if cell.is_empty() {
         return Ok(actions[0]);
     }
-    if let Some(a) = actions.iter().find(|a| a.as_str().eq_ignore_ascii_case(cell)) {
+    if let Some(a) = actions
+        .iter()
+        .find(|a| a.as_str().eq_ignore_ascii_case(cell))
+    {
         return Ok(*a);
     }
     let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
@@ -167,7 +193,10 @@ mod tests {
     }
 
     fn check(header: &str, cells: &[&str]) -> Result<Op, RowError> {
-        let raw = RawRow { row: 2, cells: cells.iter().map(|s| s.to_string()).collect() };
+        let raw = RawRow {
+            row: 2,
+            cells: cells.iter().map(|s| s.to_string()).collect(),
+        };
         row(&layout(header), &raw, None)
     }
 
@@ -197,20 +226,56 @@ mod tests {
 
     #[test]
     fn each_row_local_code_in_order() {
-        assert_eq!(code(A, &["a@b.com", "+442079460018"]), ErrorCode::MalformedRow);
+        assert_eq!(
+            code(A, &["a@b.com", "+442079460018"]),
+            ErrorCode::MalformedRow
+        );
         let long = "x".repeat(MAX_CELL_BYTES + 1);
-        assert_eq!(code(A, &["a@b.com", "+442079460018", &long]), ErrorCode::MalformedRow);
-        assert_eq!(code(A, &["", "+442079460018", "assign"]), ErrorCode::MissingField);
-        assert_eq!(code(A, &["a@b.com", " ", "assign"]), ErrorCode::MissingField);
-        assert_eq!(code(A, &["not-a-upn", "+442079460018", "bogus"]), ErrorCode::InvalidUpn);
-        assert_eq!(code(A, &["a@b.com", "junk", "asign"]), ErrorCode::UnknownAction);
-        assert_eq!(code(A, &["a@b.com", "4.47700900123E+11", ""]), ErrorCode::SpreadsheetMangled);
-        assert_eq!(code(A, &["a@b.com", "447700900123", ""]), ErrorCode::NotE164);
+        assert_eq!(
+            code(A, &["a@b.com", "+442079460018", &long]),
+            ErrorCode::MalformedRow
+        );
+        assert_eq!(
+            code(A, &["", "+442079460018", "assign"]),
+            ErrorCode::MissingField
+        );
+        assert_eq!(
+            code(A, &["a@b.com", " ", "assign"]),
+            ErrorCode::MissingField
+        );
+        assert_eq!(
+            code(A, &["not-a-upn", "+442079460018", "bogus"]),
+            ErrorCode::InvalidUpn
+        );
+        assert_eq!(
+            code(A, &["a@b.com", "junk", "asign"]),
+            ErrorCode::UnknownAction
+        );
+        assert_eq!(
+            code(A, &["a@b.com", "4.47700900123E+11", ""]),
+            ErrorCode::SpreadsheetMangled
+        );
+        assert_eq!(
+            code(A, &["a@b.com", "447700900123", ""]),
+            ErrorCode::NotE164
+        );
         assert_eq!(code(A, &["a@b.com", "+4412", ""]), ErrorCode::InvalidNumber);
-        assert_eq!(code(U, &["a@b.com", "A", "Gold", "", ""]), ErrorCode::InvalidValue);
-        assert_eq!(code(U, &["a@b.com", "A", "", "perhaps", ""]), ErrorCode::InvalidValue);
-        assert_eq!(code(N, &["+442079460018", "mobile", ""]), ErrorCode::InvalidValue);
-        assert_eq!(code(N, &["+442079460018", "", "delete"]), ErrorCode::UnknownAction);
+        assert_eq!(
+            code(U, &["a@b.com", "A", "Gold", "", ""]),
+            ErrorCode::InvalidValue
+        );
+        assert_eq!(
+            code(U, &["a@b.com", "A", "", "perhaps", ""]),
+            ErrorCode::InvalidValue
+        );
+        assert_eq!(
+            code(N, &["+442079460018", "mobile", ""]),
+            ErrorCode::InvalidValue
+        );
+        assert_eq!(
+            code(N, &["+442079460018", "", "delete"]),
+            ErrorCode::UnknownAction
+        );
     }
 
     #[test]

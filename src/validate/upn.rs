@@ -8,10 +8,7 @@ pub fn parse_upn(cell: &str) -> Result<String, RowError> {
     let fail = |why: &str| {
         RowError::new(
             ErrorCode::InvalidUpn,
-            format!(
-                "\"{}\" is not a user principal name: {why}",
-                clip(cell, 80)
-            ),
+            format!("\"{}\" is not a user principal name: {why}", clip(cell, 80)),
         )
     };
     if let Some(c) = cell.chars().find(|c| c.is_control() || is_invisible(*c)) {
@@ -34,9 +31,7 @@ pub fn parse_upn(cell: &str) -> Result<String, RowError> {
         || domain.ends_with('.')
         || domain.contains("..")
     {
-        return Err(fail(
-            "the domain after @ needs a dot, as in contoso.com",
-        ));
+        return Err(fail("the domain after @ needs a dot, as in contoso.com"));
     }
     Ok(cell.to_lowercase())
 }
@@ -47,7 +42,10 @@ mod tests {
 
     #[test]
     fn accepts_and_lower_cases() {
-        assert_eq!(parse_upn("Alice.Smith@Contoso.COM").unwrap(), "alice.smith@contoso.com");
+        assert_eq!(
+            parse_upn("Alice.Smith@Contoso.COM").unwrap(),
+            "alice.smith@contoso.com"
+        );
         assert_eq!(parse_upn("a@b.co").unwrap(), "a@b.co");
     }
 

@@ -1,0 +1,3 @@
+//! Unit tests of the domain rules: no database.
+
+use super::*;
