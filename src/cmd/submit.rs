@@ -98,17 +98,15 @@ fn submit_one(
         && !args.job.dry_run
         && let Some(earlier) = queue::same_content(&store.conn, &source.sha256)?
     {
-        {
-            config.note(format!(
-                "{shown}: skipped: the same content was already submitted as job {} ({}, {}); \
-                 to run it again anyway use --force, or `numbatch retry {}` to run its failed rows again",
-                earlier.id,
-                crate::text::escape(&earlier.file),
-                earlier.state,
-                earlier.id
-            ));
-            return Ok(None);
-        }
+        config.note(format!(
+            "{shown}: skipped: the same content was already submitted as job {} ({}, {}); \
+             to run it again anyway use --force, or `numbatch retry {}` to run its failed rows again",
+            earlier.id,
+            crate::text::escape(&earlier.file),
+            earlier.state,
+            earlier.id
+        ));
+        return Ok(None);
     }
     let options = args.job.options();
     let reports_dir = config.reports_dir()?;
