@@ -49,3 +49,54 @@ mod tests {
         assert_eq!(batches(empty.into_iter(), 5).count(), 0);
     }
 }
+
+/// Streams items fetched a page at a time: `fetch(cursor)` returns the next
+/// page (empty at the end) and `next_cursor` names where the page ended.
+/// Memory stays bounded by one page.
+pub fn paged<T, C: Copy, E>(
+    start: C,
+    mut fetch: impl FnMut(C) -> Result<Vec<T>, E>,
+    next_cursor: impl Fn(&T) -> C,
+) -> impl Iterator<Item = Result<T, E>> {
+    let mut cursor = Some(start);
+    let mut page = std::collections::VecDeque::new();
+    std::iter::from_fn(move || {
+        loop {
+            if let Some(item) = page.pop_front() {
+                return Some(Ok(item));
+            }
+            let c = cursor.take()?;
+            match fetch(c) {
+                Ok(items) => {
+                    if let Some(last) = items.last() {
+                        cursor = Some(next_cursor(last));
+                    }
+                    page.extend(items);
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod paged_tests {
+    use super::*;
+
+    #[test]
+    fn pages_through_everything_once() {
+        let data: Vec<u32> = (1..=7).collect();
+        let pages = std::cell::Cell::new(0);
+        let all: Result<Vec<u32>, ()> = paged(
+            0,
+            |after| {
+                pages.set(pages.get() + 1);
+                Ok(data.iter().copied().filter(|x| *x > after).take(3).collect())
+            },
+            |x| *x,
+        )
+        .collect();
+        assert_eq!(all, Ok(data.clone()));
+        assert_eq!(pages.get(), 4);
+    }
+}

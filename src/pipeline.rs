@@ -3,7 +3,7 @@
 
 use crate::apply::{self, Ended};
 use crate::batch::batches;
-use crate::error::{FileError, Result};
+use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Counts, Job, NewJob, QueuedRow};
 use crate::read::{Layout, RawRow};
@@ -19,7 +19,7 @@ pub fn load(
     store: &mut Store,
     new: &NewJob<'_>,
     layout: &Layout,
-    rows: impl Iterator<Item = std::result::Result<RawRow, FileError>>,
+    rows: impl Iterator<Item = Result<RawRow>>,
     region: Option<Region>,
 ) -> Result<i64> {
     let id = queue::create(&store.conn, new)?;
@@ -40,7 +40,7 @@ fn load_rows(
     store: &mut Store,
     id: i64,
     layout: &Layout,
-    rows: impl Iterator<Item = std::result::Result<RawRow, FileError>>,
+    rows: impl Iterator<Item = Result<RawRow>>,
     region: Option<Region>,
     batch_size: usize,
 ) -> Result<u64> {

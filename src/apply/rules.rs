@@ -535,5 +535,30 @@ fn release(number: &str, s: &Snapshot) -> Rule {
     }
 }
 
+/// The assignments rows that reverse one change a job made to a number
+/// (for `undo`), in the order to apply them. A change of type or state
+/// that gave or took no number needs none.
+pub fn reverse(before: Option<&NumberRec>, after: &NumberRec) -> Vec<Op> {
+    let row = |action: Action, upn: &str| Op::Assignment {
+        action,
+        upn: Some(upn.to_string()),
+        number: after.e164.clone(),
+    };
+    let give_back = |upn: &str, role: Role| match role {
+        Role::Primary => row(Action::Assign, upn),
+        Role::Additional => row(Action::Add, upn),
+    };
+    match (before.and_then(NumberRec::holder), after.holder()) {
+        (None, None) => Vec::new(),
+        (None, Some((now, _))) => vec![row(Action::Unassign, now)],
+        (Some((was, role)), None) => vec![give_back(was, role)],
+        (Some((was, role)), Some((now, _))) if was == now => vec![give_back(was, role)],
+        (Some((was, Role::Primary)), Some(_)) => vec![row(Action::Reassign, was)],
+        (Some((was, Role::Additional)), Some((now, _))) => {
+            vec![row(Action::Unassign, now), row(Action::Add, was)]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

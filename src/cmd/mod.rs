@@ -3,7 +3,7 @@
 pub mod export;
 pub mod jobs;
 pub mod resume;
-pub mod retry;
+pub mod rerun;
 pub mod show;
 pub mod submit;
 pub mod template;
@@ -75,10 +75,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         )),
         Command::Jobs { json } => jobs::list(&config, json),
         Command::Job { id, json } => jobs::one(&config, id, json),
-        Command::Retry { id, job } => retry::run(&config, id, &job),
-        Command::Undo { .. } => Err(Error::Usage(
-            "undo is not available in this version yet".to_string(),
-        )),
+        Command::Retry { id, job } => rerun::retry(&config, id, &job),
+        Command::Undo { id, job } => rerun::undo(&config, id, &job),
         Command::Export { kind, output } => export::run(&config, kind.into(), output.as_deref()),
         Command::Show { subject, json } => show::run(&config, &subject, json),
     }

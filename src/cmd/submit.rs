@@ -123,7 +123,7 @@ fn submit_one(
         origin: Origin::File,
         parent: None,
     };
-    let rows = Rows::new(source)?;
+    let rows = Rows::new(source)?.map(|r| r.map_err(Error::from));
     let id = pipeline::load(store, &new, &source.layout, rows, args.job.region)?;
     let counts = queue::counts(&store.conn, id)?;
     config.note(format!(

@@ -568,3 +568,23 @@ pub fn sweep_abandoned(conn: &Connection) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// The failed rows of a job as written, `limit` at a time after `after`.
+pub fn failed_rows(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Result<Vec<crate::read::RawRow>> {
+    let mut st = conn.prepare_cached(
+        "SELECT row, raw FROM job_rows WHERE job_id = ?1 AND row > ?2 AND status = 'failed'
+         ORDER BY row LIMIT ?3",
+    )?;
+    let rows = st.query_map(params![job_id, after as i64, limit as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (row, raw) = r?;
+        out.push(crate::read::RawRow {
+            row: row as u64,
+            cells: serde_json::from_str(&raw)?,
+        });
+    }
+    Ok(out)
+}
