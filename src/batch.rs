@@ -91,7 +91,12 @@ mod paged_tests {
             0,
             |after| {
                 pages.set(pages.get() + 1);
-                Ok(data.iter().copied().filter(|x| *x > after).take(3).collect())
+                Ok(data
+                    .iter()
+                    .copied()
+                    .filter(|x| *x > after)
+                    .take(3)
+                    .collect())
             },
             |x| *x,
         )

@@ -22,7 +22,11 @@ fn assign_gives_a_primary_and_again_is_unchanged() {
     assert!(!rec["Detail"].is_empty());
     assert_eq!(wd.held_by(ALICE), (Some(uk(1)), vec![]));
     // The same row again (another file, so not skipped as already submitted).
-    let run = wd.assignments("b.csv", &[&format!("Alice@Contoso.com,{},assign", uk(1))], &[]);
+    let run = wd.assignments(
+        "b.csv",
+        &[&format!("Alice@Contoso.com,{},assign", uk(1))],
+        &[],
+    );
     run.assert_code(0);
     assert_eq!(outcome(&wd, &run, 2), "unchanged");
     assert_eq!(wd.held_by(ALICE), (Some(uk(1)), vec![]));
@@ -45,13 +49,21 @@ fn add_gives_an_additional_and_again_is_unchanged() {
     wd.setup_directory();
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{ALICE},{},assign", uk(1)), &format!("{ALICE},{},add", uk(2)), &format!("{ALICE},{},add", uk(3))],
+        &[
+            &format!("{ALICE},{},assign", uk(1)),
+            &format!("{ALICE},{},add", uk(2)),
+            &format!("{ALICE},{},add", uk(3)),
+        ],
         &[],
     );
     run.assert_code(0);
     assert_eq!(
         wd.outcomes(run.job()),
-        vec![(2, "applied".into()), (3, "applied".into()), (4, "applied".into())]
+        vec![
+            (2, "applied".into()),
+            (3, "applied".into()),
+            (4, "applied".into())
+        ]
     );
     assert_eq!(wd.held_by(ALICE), (Some(uk(1)), vec![uk(2), uk(3)]));
     let run = wd.assignments("b.csv", &[&format!("{ALICE},{},add", uk(2))], &[]);
@@ -64,7 +76,8 @@ fn add_gives_an_additional_and_again_is_unchanged() {
 fn add_without_a_primary_gives_an_additional() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.assignments("a.csv", &[&format!("{ALICE},{},add", uk(2))], &[]).assert_code(0);
+    wd.assignments("a.csv", &[&format!("{ALICE},{},add", uk(2))], &[])
+        .assert_code(0);
     assert_eq!(wd.held_by(ALICE), (None, vec![uk(2)]));
 }
 
@@ -72,7 +85,10 @@ fn add_without_a_primary_gives_an_additional() {
 fn unassign_naming_the_holder_and_again_is_unchanged() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.give(&[&format!("{ALICE},{},assign", uk(1)), &format!("{ALICE},{},add", uk(2))]);
+    wd.give(&[
+        &format!("{ALICE},{},assign", uk(1)),
+        &format!("{ALICE},{},add", uk(2)),
+    ]);
     let run = wd.assignments("a.csv", &[&format!("{ALICE},{},unassign", uk(2))], &[]);
     run.assert_code(0);
     assert_eq!(outcome(&wd, &run, 2), "applied");
@@ -100,25 +116,40 @@ fn unassign_with_empty_upn_takes_it_from_whoever_holds_it() {
     // Nobody holds it now: unassign again (with or without a user) is unchanged.
     let run = wd.assignments(
         "b.csv",
-        &[&format!(",{},unassign", uk(4)), &format!("{ALICE},{},unassign", uk(4))],
+        &[
+            &format!(",{},unassign", uk(4)),
+            &format!("{ALICE},{},unassign", uk(4)),
+        ],
         &[],
     );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "unchanged".into()), (3, "unchanged".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "unchanged".into()), (3, "unchanged".into())]
+    );
 }
 
 #[test]
 fn reassign_takes_the_number_from_its_holder() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.give(&[&format!("{ALICE},{},assign", uk(1)), &format!("{ALICE},{},add", uk(2))]);
+    wd.give(&[
+        &format!("{ALICE},{},assign", uk(1)),
+        &format!("{ALICE},{},add", uk(2)),
+    ]);
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{BOB},{},reassign", uk(1)), &format!("{CAROL},{},reassign", uk(2))],
+        &[
+            &format!("{BOB},{},reassign", uk(1)),
+            &format!("{CAROL},{},reassign", uk(2)),
+        ],
         &["--cooldown", "0"],
     );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "applied".into()), (3, "applied".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "applied".into()), (3, "applied".into())]
+    );
     // The previous holder lost them at once; each new holder has it as primary.
     assert_eq!(wd.held_by(ALICE), (None, vec![]));
     assert_eq!(wd.held_by(BOB), (Some(uk(1)), vec![]));
@@ -154,7 +185,10 @@ fn reassign_is_held_back_by_the_default_cooldown() {
 fn swap_free_number_makes_the_old_primary_available() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.give(&[&format!("{ALICE},{},assign", uk(1)), &format!("{ALICE},{},add", uk(2))]);
+    wd.give(&[
+        &format!("{ALICE},{},assign", uk(1)),
+        &format!("{ALICE},{},add", uk(2)),
+    ]);
     let run = wd.assignments("a.csv", &[&format!("{ALICE},{},swap", uk(3))], &[]);
     run.assert_code(0);
     assert_eq!(outcome(&wd, &run, 2), "applied");
@@ -198,7 +232,10 @@ fn swap_for_a_user_without_primary_works_as_assign() {
 fn add_of_own_primary_and_assign_of_own_additional_move_between_roles() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.give(&[&format!("{ALICE},{},assign", uk(1)), &format!("{ALICE},{},add", uk(2))]);
+    wd.give(&[
+        &format!("{ALICE},{},assign", uk(1)),
+        &format!("{ALICE},{},add", uk(2)),
+    ]);
     let run = wd.assignments("a.csv", &[&format!("{ALICE},{},add", uk(1))], &[]);
     run.assert_code(0);
     assert_eq!(outcome(&wd, &run, 2), "applied");
@@ -235,11 +272,17 @@ fn upsert_updates_the_given_fields_and_keeps_the_empty_ones() {
     wd.setup_directory();
     let run = wd.users(
         "u.csv",
-        &[&format!("{ALICE},,Max,,upsert"), &format!("{BOB},Robert Baker,,,upsert")],
+        &[
+            &format!("{ALICE},,Max,,upsert"),
+            &format!("{BOB},Robert Baker,,,upsert"),
+        ],
         &[],
     );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "applied".into()), (3, "applied".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "applied".into()), (3, "applied".into())]
+    );
     let users = wd.users_now();
     assert_eq!(users[ALICE]["DisplayName"], "Alice Archer");
     assert_eq!(users[ALICE]["Plan"], "Max");
@@ -258,24 +301,36 @@ fn upsert_with_nothing_new_is_unchanged() {
     wd.setup_directory();
     let run = wd.users(
         "u.csv",
-        &[&format!("{CAROL},Carol Clark,advanced,TRUE,upsert"), &format!("{DAVE},,,,")],
+        &[
+            &format!("{CAROL},Carol Clark,advanced,TRUE,upsert"),
+            &format!("{DAVE},,,,"),
+        ],
         &[],
     );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "unchanged".into()), (3, "unchanged".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "unchanged".into()), (3, "unchanged".into())]
+    );
 }
 
 #[test]
 fn remove_unassigns_the_numbers_and_again_is_unchanged() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.give(&[&format!("{BOB},{},assign", uk(3)), &format!("{BOB},{},add", uk(4))]);
+    wd.give(&[
+        &format!("{BOB},{},assign", uk(3)),
+        &format!("{BOB},{},add", uk(4)),
+    ]);
     let run = wd.users("leave.csv", &[&format!("{BOB},,,,remove")], &[]);
     run.assert_code(0);
     assert_eq!(outcome(&wd, &run, 2), "applied");
     assert!(!wd.users_now().contains_key(BOB));
     let holdings = wd.holdings();
-    assert!(!holdings.contains_key(&uk(3)) && !holdings.contains_key(&uk(4)), "{holdings:?}");
+    assert!(
+        !holdings.contains_key(&uk(3)) && !holdings.contains_key(&uk(4)),
+        "{holdings:?}"
+    );
     let numbers = wd.numbers_now();
     assert!(numbers.contains_key(&uk(3)) && numbers.contains_key(&uk(4)));
     // Removing a removed user is unchanged.
@@ -293,7 +348,8 @@ fn upsert_brings_a_removed_user_back_with_their_values_and_no_numbers() {
     let wd = Workdir::new();
     wd.setup_directory();
     wd.give(&[&format!("{CAROL},{},assign", uk(3))]);
-    wd.users("leave.csv", &[&format!("{CAROL},,,,remove")], &[]).assert_code(0);
+    wd.users("leave.csv", &[&format!("{CAROL},,,,remove")], &[])
+        .assert_code(0);
     let run = wd.users("back.csv", &[&format!("{CAROL},,,,upsert")], &[]);
     run.assert_code(0);
     assert_eq!(outcome(&wd, &run, 2), "applied");
@@ -304,7 +360,8 @@ fn upsert_brings_a_removed_user_back_with_their_values_and_no_numbers() {
     assert_eq!(carol["VoiceEnabled"], "true");
     assert_eq!(wd.held_by(CAROL), (None, vec![]));
     // She can be given a number again.
-    wd.assignments("a.csv", &[&format!("{CAROL},{},assign", uk(3))], &[]).assert_code(0);
+    wd.assignments("a.csv", &[&format!("{CAROL},{},assign", uk(3))], &[])
+        .assert_code(0);
     assert_eq!(wd.held_by(CAROL), (Some(uk(3)), vec![]));
 }
 
@@ -330,7 +387,11 @@ fn voice_enabled_spellings() {
     wd.users("u.csv", &rows, &[]).assert_code(0);
     let users = wd.users_now();
     for (i, (v, want)) in spellings.iter().enumerate() {
-        assert_eq!(users[&format!("u{i}@contoso.com")]["VoiceEnabled"], *want, "{v}");
+        assert_eq!(
+            users[&format!("u{i}@contoso.com")]["VoiceEnabled"],
+            *want,
+            "{v}"
+        );
     }
 }
 
@@ -339,20 +400,41 @@ fn voice_enabled_spellings() {
 #[test]
 fn numbers_add_new_then_unchanged_then_type_update() {
     let wd = Workdir::new();
-    let run = wd.numbers("n.csv", &["+442079460050,,", "+442079460051,SERVICE,Add"], &[]);
+    let run = wd.numbers(
+        "n.csv",
+        &["+442079460050,,", "+442079460051,SERVICE,Add"],
+        &[],
+    );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "applied".into()), (3, "applied".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "applied".into()), (3, "applied".into())]
+    );
     let numbers = wd.numbers_now();
     assert_eq!(numbers["+442079460050"], "subscriber");
     assert_eq!(numbers["+442079460051"], "service");
     // Again, same or empty type: unchanged.
-    let run = wd.numbers("n2.csv", &["+442079460050,subscriber,add", "+442079460051,,add"], &[]);
+    let run = wd.numbers(
+        "n2.csv",
+        &["+442079460050,subscriber,add", "+442079460051,,add"],
+        &[],
+    );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "unchanged".into()), (3, "unchanged".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "unchanged".into()), (3, "unchanged".into())]
+    );
     // Another type: updated.
-    let run = wd.numbers("n3.csv", &["+442079460050,service,add", "+442079460051,subscriber,add"], &[]);
+    let run = wd.numbers(
+        "n3.csv",
+        &["+442079460050,service,add", "+442079460051,subscriber,add"],
+        &[],
+    );
     run.assert_code(0);
-    assert_eq!(wd.outcomes(run.job()), vec![(2, "applied".into()), (3, "applied".into())]);
+    assert_eq!(
+        wd.outcomes(run.job()),
+        vec![(2, "applied".into()), (3, "applied".into())]
+    );
     let numbers = wd.numbers_now();
     assert_eq!(numbers["+442079460050"], "service");
     assert_eq!(numbers["+442079460051"], "subscriber");
@@ -376,7 +458,9 @@ fn a_number_unassigned_can_then_be_released() {
     let wd = Workdir::new();
     wd.setup_directory();
     wd.give(&[&format!("{ALICE},{},assign", uk(1))]);
-    wd.assignments("a.csv", &[&format!(",{},unassign", uk(1))], &[]).assert_code(0);
-    wd.numbers("r.csv", &[&format!("{},,release", uk(1))], &[]).assert_code(0);
+    wd.assignments("a.csv", &[&format!(",{},unassign", uk(1))], &[])
+        .assert_code(0);
+    wd.numbers("r.csv", &[&format!("{},,release", uk(1))], &[])
+        .assert_code(0);
     assert!(!wd.numbers_now().contains_key(&uk(1)));
 }

@@ -64,7 +64,11 @@ fn malformed_row_absurdly_long_cell() {
     let wd = Workdir::new();
     wd.setup_directory();
     let long = "x".repeat(20_000);
-    let run = wd.users("u.csv", &[&format!("zed@contoso.com,{long},Connect,true,upsert")], &[]);
+    let run = wd.users(
+        "u.csv",
+        &[&format!("zed@contoso.com,{long},Connect,true,upsert")],
+        &[],
+    );
     run.assert_code(1);
     let rec = wd.failed_row(run.job(), 2);
     assert_code(&rec, "MALFORMED_ROW", &[]);
@@ -78,24 +82,52 @@ fn missing_field_number_upn_and_users_upn() {
     wd.setup_directory();
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{ALICE},,assign"), &format!(",{},assign", uk(1)), &format!(",{},add", uk(2))],
+        &[
+            &format!("{ALICE},,assign"),
+            &format!(",{},assign", uk(1)),
+            &format!(",{},add", uk(2)),
+        ],
         &[],
     );
     run.assert_code(1);
     let job = run.job();
     assert_code(&wd.failed_row(job, 2), "MISSING_FIELD", &["PhoneNumber"]);
-    assert_code(&wd.failed_row(job, 3), "MISSING_FIELD", &["UserPrincipalName"]);
-    assert_code(&wd.failed_row(job, 4), "MISSING_FIELD", &["UserPrincipalName"]);
+    assert_code(
+        &wd.failed_row(job, 3),
+        "MISSING_FIELD",
+        &["UserPrincipalName"],
+    );
+    assert_code(
+        &wd.failed_row(job, 4),
+        "MISSING_FIELD",
+        &["UserPrincipalName"],
+    );
 
-    let run = wd.users("u.csv", &[",Nobody,Connect,true,upsert", "  ,Nobody,,,remove"], &[]);
+    let run = wd.users(
+        "u.csv",
+        &[",Nobody,Connect,true,upsert", "  ,Nobody,,,remove"],
+        &[],
+    );
     run.assert_code(1);
     let job = run.job();
-    assert_code(&wd.failed_row(job, 2), "MISSING_FIELD", &["UserPrincipalName"]);
-    assert_code(&wd.failed_row(job, 3), "MISSING_FIELD", &["UserPrincipalName"]);
+    assert_code(
+        &wd.failed_row(job, 2),
+        "MISSING_FIELD",
+        &["UserPrincipalName"],
+    );
+    assert_code(
+        &wd.failed_row(job, 3),
+        "MISSING_FIELD",
+        &["UserPrincipalName"],
+    );
 
     let run = wd.numbers("n.csv", &[",service,add"], &[]);
     run.assert_code(1);
-    assert_code(&wd.failed_row(run.job(), 2), "MISSING_FIELD", &["PhoneNumber"]);
+    assert_code(
+        &wd.failed_row(run.job(), 2),
+        "MISSING_FIELD",
+        &["PhoneNumber"],
+    );
 }
 
 #[test]
@@ -127,12 +159,19 @@ fn invalid_upn_forms() {
         assert_eq!(code, "INVALID_UPN", "row {row}");
     }
     // The message quotes the value (the visible ones verbatim).
-    assert_code(&wd.failed_row(job, 2), "INVALID_UPN", &["alice.contoso.com"]);
+    assert_code(
+        &wd.failed_row(job, 2),
+        "INVALID_UPN",
+        &["alice.contoso.com"],
+    );
     assert_code(&wd.failed_row(job, 3), "INVALID_UPN", &["alice@contoso"]);
     // Invisible characters are shown escaped, never raw.
     for r in [8, 9] {
         let msg = &wd.failed_row(job, r)["Error"];
-        assert!(!msg.contains('\u{200B}') && !msg.contains('\u{200E}'), "{msg:?}");
+        assert!(
+            !msg.contains('\u{200B}') && !msg.contains('\u{200E}'),
+            "{msg:?}"
+        );
     }
     assert!(wd.holdings().is_empty());
 }
@@ -148,14 +187,26 @@ fn unknown_action_in_users_and_numbers_files() {
     let wd = Workdir::new();
     wd.setup_directory();
     // `assign` is an assignments action, not a users one.
-    let run = wd.users("u.csv", &[&format!("{ALICE},,,,assign"), &format!("{BOB},,,,delete")], &[]);
+    let run = wd.users(
+        "u.csv",
+        &[&format!("{ALICE},,,,assign"), &format!("{BOB},,,,delete")],
+        &[],
+    );
     run.assert_code(1);
     let job = run.job();
-    assert_code(&wd.failed_row(job, 2), "UNKNOWN_ACTION", &["assign", "upsert"]);
+    assert_code(
+        &wd.failed_row(job, 2),
+        "UNKNOWN_ACTION",
+        &["assign", "upsert"],
+    );
     assert_code(&wd.failed_row(job, 3), "UNKNOWN_ACTION", &["delete"]);
     let run = wd.numbers("n.csv", &[&format!("{},,remove", uk(1))], &[]);
     run.assert_code(1);
-    assert_code(&wd.failed_row(run.job(), 2), "UNKNOWN_ACTION", &["remove", "release"]);
+    assert_code(
+        &wd.failed_row(run.job(), 2),
+        "UNKNOWN_ACTION",
+        &["remove", "release"],
+    );
     // Bob is still there, the number too.
     assert!(wd.users_now().contains_key(BOB));
     assert!(wd.numbers_now().contains_key(&uk(1)));
@@ -167,7 +218,10 @@ fn invalid_value_plan_voice_enabled_and_number_type() {
     wd.setup_directory();
     let run = wd.users(
         "u.csv",
-        &["zed@contoso.com,Zed,Gold,true,upsert", "yan@contoso.com,Yan,Connect,perhaps,upsert"],
+        &[
+            "zed@contoso.com,Zed,Gold,true,upsert",
+            "yan@contoso.com,Yan,Connect,perhaps,upsert",
+        ],
         &[],
     );
     run.assert_code(1);
@@ -207,13 +261,21 @@ fn invalid_number() {
     wd.setup_directory();
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{ALICE},+44 20 7946 001,add"), &format!("{BOB},+4412,assign"), &format!("{CAROL},+44abc,assign")],
+        &[
+            &format!("{ALICE},+44 20 7946 001,add"),
+            &format!("{BOB},+4412,assign"),
+            &format!("{CAROL},+44abc,assign"),
+        ],
         &[],
     );
     run.assert_code(1);
     let job = run.job();
     for row in 2..=4 {
-        assert_eq!(wd.failed_row(job, row)["ErrorCode"], "INVALID_NUMBER", "row {row}");
+        assert_eq!(
+            wd.failed_row(job, row)["ErrorCode"],
+            "INVALID_NUMBER",
+            "row {row}"
+        );
     }
     assert!(wd.failed_row(job, 2)["Error"].len() > 10);
 }
@@ -224,20 +286,28 @@ fn duplicate_in_file() {
     wd.setup_directory();
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{ALICE},{},assign", uk(1)), &format!("{BOB},{},add", uk(1))],
+        &[
+            &format!("{ALICE},{},assign", uk(1)),
+            &format!("{BOB},{},add", uk(1)),
+        ],
         &[],
     );
     run.assert_code(1);
     let job = run.job();
     assert_eq!(wd.outcomes(job), vec![(2, "applied".into())]);
-    assert_code(&wd.failed_row(job, 3), "DUPLICATE_IN_FILE", &[&uk(1), "row 2"]);
+    assert_code(
+        &wd.failed_row(job, 3),
+        "DUPLICATE_IN_FILE",
+        &[&uk(1), "row 2"],
+    );
 }
 
 #[test]
 fn user_not_found_unknown_and_removed() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.users("leavers.csv", &[&format!("{BOB},,,,remove")], &[]).assert_code(0);
+    wd.users("leavers.csv", &[&format!("{BOB},,,,remove")], &[])
+        .assert_code(0);
     let run = wd.assignments(
         "a.csv",
         &[
@@ -249,14 +319,26 @@ fn user_not_found_unknown_and_removed() {
     );
     run.assert_code(1);
     let job = run.job();
-    assert_code(&wd.failed_row(job, 2), "USER_NOT_FOUND", &["nobody@contoso.com"]);
+    assert_code(
+        &wd.failed_row(job, 2),
+        "USER_NOT_FOUND",
+        &["nobody@contoso.com"],
+    );
     assert_code(&wd.failed_row(job, 3), "USER_NOT_FOUND", &[BOB]);
     // USER_NOT_FOUND applies to every row that names a user, unassign too.
-    assert_code(&wd.failed_row(job, 4), "USER_NOT_FOUND", &["nobody@contoso.com"]);
+    assert_code(
+        &wd.failed_row(job, 4),
+        "USER_NOT_FOUND",
+        &["nobody@contoso.com"],
+    );
     // remove of a user who never existed.
     let run = wd.users("u.csv", &["ghost@contoso.com,,,,remove"], &[]);
     run.assert_code(1);
-    assert_code(&wd.failed_row(run.job(), 2), "USER_NOT_FOUND", &["ghost@contoso.com"]);
+    assert_code(
+        &wd.failed_row(run.job(), 2),
+        "USER_NOT_FOUND",
+        &["ghost@contoso.com"],
+    );
 }
 
 #[test]
@@ -284,7 +366,10 @@ fn user_not_voice_enabled_only_for_rows_that_give() {
     run.assert_code(1);
     let codes = wd.codes(run.job());
     assert_eq!(codes.len(), 4);
-    assert!(codes.iter().all(|(_, c)| c == "USER_NOT_VOICE_ENABLED"), "{codes:?}");
+    assert!(
+        codes.iter().all(|(_, c)| c == "USER_NOT_VOICE_ENABLED"),
+        "{codes:?}"
+    );
 }
 
 #[test]
@@ -299,20 +384,32 @@ fn number_not_found_for_unassign_and_release() {
     wd.setup_directory();
     let run = wd.assignments("a.csv", &[&format!(",{NOT_IN_INVENTORY},unassign")], &[]);
     run.assert_code(1);
-    assert_code(&wd.failed_row(run.job(), 2), "NUMBER_NOT_FOUND", &[NOT_IN_INVENTORY]);
+    assert_code(
+        &wd.failed_row(run.job(), 2),
+        "NUMBER_NOT_FOUND",
+        &[NOT_IN_INVENTORY],
+    );
     let run = wd.numbers("n.csv", &[&format!("{NOT_IN_INVENTORY},,release")], &[]);
     run.assert_code(1);
-    assert_code(&wd.failed_row(run.job(), 2), "NUMBER_NOT_FOUND", &[NOT_IN_INVENTORY]);
+    assert_code(
+        &wd.failed_row(run.job(), 2),
+        "NUMBER_NOT_FOUND",
+        &[NOT_IN_INVENTORY],
+    );
 }
 
 #[test]
 fn number_released() {
     let wd = Workdir::new();
     wd.setup_directory();
-    wd.numbers("retire.csv", &[&format!("{},,release", uk(5))], &[]).assert_code(0);
+    wd.numbers("retire.csv", &[&format!("{},,release", uk(5))], &[])
+        .assert_code(0);
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{ALICE},{},assign", uk(5)), &format!(",{},unassign", uk(5))],
+        &[
+            &format!("{ALICE},{},assign", uk(5)),
+            &format!(",{},unassign", uk(5)),
+        ],
         &[],
     );
     run.assert_code(1);
@@ -349,12 +446,18 @@ fn number_assigned_for_add_swap_release_and_service_change() {
     wd.give(&[&format!("{ALICE},{},assign", uk(1))]);
     let run = wd.assignments(
         "a.csv",
-        &[&format!("{BOB},{},add", uk(1)), &format!("{CAROL},{},swap", uk(1))],
+        &[
+            &format!("{BOB},{},add", uk(1)),
+            &format!("{CAROL},{},swap", uk(1)),
+        ],
         &["--cooldown", "0"],
     );
     run.assert_code(1);
     let codes = wd.codes(run.job());
-    assert_eq!(codes, vec![(2, "NUMBER_ASSIGNED".into()), (3, "NUMBER_ASSIGNED".into())]);
+    assert_eq!(
+        codes,
+        vec![(2, "NUMBER_ASSIGNED".into()), (3, "NUMBER_ASSIGNED".into())]
+    );
     let run = wd.numbers("n.csv", &[&format!("{},,release", uk(1))], &[]);
     run.assert_code(1);
     assert_code(&wd.failed_row(run.job(), 2), "NUMBER_ASSIGNED", &[&uk(1)]);
@@ -400,7 +503,10 @@ fn user_has_primary() {
 #[test]
 fn user_has_primary_on_reassign() {
     let rec = one_assignment_fails(
-        &[&format!("{ALICE},{},assign", uk(1)), &format!("{BOB},{},assign", uk(2))],
+        &[
+            &format!("{ALICE},{},assign", uk(1)),
+            &format!("{BOB},{},assign", uk(2)),
+        ],
         &format!("{ALICE},{},reassign", uk(2)),
         &["--cooldown", "0"],
     );
@@ -426,7 +532,10 @@ fn plan_limit() {
 #[test]
 fn cooldown() {
     let rec = one_assignment_fails(
-        &[&format!("{ALICE},{},assign", uk(1)), &format!("{ALICE},{},unassign", uk(1))],
+        &[
+            &format!("{ALICE},{},assign", uk(1)),
+            &format!("{ALICE},{},unassign", uk(1)),
+        ],
         &format!("{BOB},{},assign", uk(1)),
         &[],
     );
@@ -458,9 +567,15 @@ fn precedence_of_codes() {
         // UNKNOWN_ACTION before NOT_E164.
         (&format!("{ALICE},442079460001,bogus"), "UNKNOWN_ACTION"),
         // USER_NOT_FOUND before NUMBER_NOT_FOUND.
-        (&format!("nobody@contoso.com,{NOT_IN_INVENTORY},assign"), "USER_NOT_FOUND"),
+        (
+            &format!("nobody@contoso.com,{NOT_IN_INVENTORY},assign"),
+            "USER_NOT_FOUND",
+        ),
         // USER_NOT_VOICE_ENABLED before SERVICE_NUMBER.
-        (&format!("{ERIN},{UK_SERVICE},assign"), "USER_NOT_VOICE_ENABLED"),
+        (
+            &format!("{ERIN},{UK_SERVICE},assign"),
+            "USER_NOT_VOICE_ENABLED",
+        ),
         // NUMBER_NOT_FOUND before USER_HAS_PRIMARY.
         // (another number than above: that row left NOT_IN_INVENTORY given to nobody@.)
         (&format!("{ALICE},+14255550199,assign"), "NUMBER_NOT_FOUND"),

@@ -2,8 +2,8 @@
 
 pub mod export;
 pub mod jobs;
-pub mod resume;
 pub mod rerun;
+pub mod resume;
 pub mod show;
 pub mod submit;
 pub mod template;

@@ -16,8 +16,9 @@ use std::sync::atomic::AtomicBool;
 const PAGE: usize = 500;
 
 fn finished_job(store: &Store, id: i64, what: &str) -> Result<Job> {
-    let job = queue::job(&store.conn, id)?
-        .ok_or_else(|| Error::NotFound(format!("there is no job {id}: `numbatch jobs` lists them")))?;
+    let job = queue::job(&store.conn, id)?.ok_or_else(|| {
+        Error::NotFound(format!("there is no job {id}: `numbatch jobs` lists them"))
+    })?;
     if job.state != "done" {
         return Err(Error::Usage(format!(
             "job {id} is still {}: let it finish (`numbatch resume`) before {what}",
@@ -54,7 +55,9 @@ pub fn undo(config: &Config, id: i64, args: &JobArgs) -> Result<ExitCode> {
         )));
     }
     if parent.dry_run {
-        return Err(Error::Usage(format!("job {id} was a dry run: it changed nothing to undo")));
+        return Err(Error::Usage(format!(
+            "job {id} was a dry run: it changed nothing to undo"
+        )));
     }
     let reader = config.store()?;
     let changes = paged(
@@ -73,7 +76,10 @@ pub fn undo(config: &Config, id: i64, args: &JobArgs) -> Result<ExitCode> {
         .map(move |op| {
             op.map(|op| {
                 row += 1;
-                RawRow { row, cells: op.cells() }
+                RawRow {
+                    row,
+                    cells: op.cells(),
+                }
             })
         });
     run_derived(config, &mut store, &parent, Origin::Undo, rows, args)
@@ -89,7 +95,11 @@ fn run_derived(
 ) -> Result<ExitCode> {
     let options = args.options();
     let reports_dir = config.reports_dir()?;
-    let suffix = if origin == Origin::Undo { "undo" } else { "retry" };
+    let suffix = if origin == Origin::Undo {
+        "undo"
+    } else {
+        "retry"
+    };
     let stem = format!("{}-{suffix}", parent.stem);
     let sha = format!("{suffix}:{}:{}", parent.id, crate::store::now_ms());
     let new = NewJob {
@@ -105,8 +115,12 @@ fn run_derived(
     };
     let layout = Layout::template(parent.kind);
     let id = pipeline::load(store, &new, &layout, rows, args.region)?;
-    let job = queue::job(&store.conn, id)?.ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
-    config.note(format!("queued job {id}: {suffix} of job {} ({} rows)", parent.id, job.rows));
+    let job =
+        queue::job(&store.conn, id)?.ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
+    config.note(format!(
+        "queued job {id}: {suffix} of job {} ({} rows)",
+        parent.id, job.rows
+    ));
     let stop = AtomicBool::new(false);
     let summary = pipeline::run_job(store, &job, &queue::owner::me(), config.quiet, &stop)?;
     report_summaries(&[summary])

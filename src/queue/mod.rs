@@ -570,7 +570,12 @@ pub fn sweep_abandoned(conn: &Connection) -> Result<()> {
 }
 
 /// The failed rows of a job as written, `limit` at a time after `after`.
-pub fn failed_rows(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Result<Vec<crate::read::RawRow>> {
+pub fn failed_rows(
+    conn: &Connection,
+    job_id: i64,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<crate::read::RawRow>> {
     let mut st = conn.prepare_cached(
         "SELECT row, raw FROM job_rows WHERE job_id = ?1 AND row > ?2 AND status = 'failed'
          ORDER BY row LIMIT ?3",

@@ -348,13 +348,22 @@ pub type NumberChange = (i64, Option<NumberRec>, NumberRec);
 
 /// The changes a job made to numbers, newest first, `limit` at a time from
 /// below the audit id `before_id`.
-pub fn number_changes(conn: &Connection, job_id: i64, before_id: i64, limit: usize) -> Result<Vec<NumberChange>> {
+pub fn number_changes(
+    conn: &Connection,
+    job_id: i64,
+    before_id: i64,
+    limit: usize,
+) -> Result<Vec<NumberChange>> {
     let mut st = conn.prepare_cached(
         "SELECT id, before, after FROM audit WHERE job_id = ?1 AND id < ?2 AND number IS NOT NULL
          ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = st.query_map(params![job_id, before_id, limit as i64], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for r in rows {

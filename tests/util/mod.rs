@@ -166,7 +166,10 @@ impl Workdir {
     /// Runs numbatch and notes the jobs it created (from `jobs --json`).
     pub fn numbatch(&self, args: &[&str]) -> Run {
         let before: Vec<i64> = if self.db().exists() {
-            self.jobs().iter().map(|j| j["id"].as_i64().unwrap()).collect()
+            self.jobs()
+                .iter()
+                .map(|j| j["id"].as_i64().unwrap())
+                .collect()
         } else {
             Vec::new()
         };
@@ -473,6 +476,5 @@ pub fn row_of(r: &Rec) -> u64 {
 /// True when `s` holds a raw control character (other than the line ends
 /// a CSV or a terminal line legitimately has).
 pub fn has_raw_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    s.chars().any(|c| c.is_control() && c != '\n' && c != '\r')
 }

@@ -1,0 +1,420 @@
+//! The queue's guarantees (SPEC §7), each proven on the real binary:
+//! exactly once after a crash at any batch, concurrent processes on one
+//! database, and reports after `resume` as if nothing had happened.
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A temp folder with its own database, running the real binary.
+struct Dir {
+    tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    fn new() -> Dir {
+        Dir {
+            tmp: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.path(name), text).expect("write file");
+    }
+
+    fn cmd(&self, db: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("numbatch").expect("binary");
+        cmd.current_dir(self.tmp.path())
+            .env_remove("NUMBATCH_DB")
+            .env_remove("NUMBATCH_TEST_ABORT_AFTER_BATCHES")
+            .arg("--db")
+            .arg(db)
+            .arg("--reports")
+            .arg(format!("reports-{db}"))
+            .arg("--quiet")
+            .args(args);
+        cmd
+    }
+
+    fn stdout(&self, db: &str, args: &[&str]) -> String {
+        let out = self.cmd(db, args).output().expect("run numbatch");
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    /// Every report of a database, by file name (job ids included).
+    fn reports(&self, db: &str) -> BTreeMap<String, String> {
+        let dir = self.path(&format!("reports-{db}"));
+        let mut out = BTreeMap::new();
+        for entry in std::fs::read_dir(&dir).expect("reports folder") {
+            let entry = entry.expect("entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            out.insert(name, std::fs::read_to_string(entry.path()).expect("report"));
+        }
+        out
+    }
+
+    fn jobs(&self, db: &str) -> Vec<serde_json::Value> {
+        let text = self.stdout(db, &["jobs", "--json"]);
+        match serde_json::from_str(&text).expect("jobs --json") {
+            serde_json::Value::Array(v) => v,
+            other => panic!("not an array: {other}"),
+        }
+    }
+}
+
+const USERS: usize = 120;
+
+/// A directory of users (on all plans) and `n` numbers, and an assignments
+/// file that gives, moves, swaps and takes them, with some failing rows.
+fn workload(dir: &Dir, n: usize) {
+    let mut users = String::from("UserPrincipalName,DisplayName,Plan,VoiceEnabled\n");
+    for u in 0..USERS {
+        let plan = ["Connect", "Advanced", "Max"][u % 3];
+        let voice = if u % 29 == 28 { "false" } else { "true" };
+        users.push_str(&format!("user{u}@contoso.com,User {u},{plan},{voice}\n"));
+    }
+    dir.write("users.csv", &users);
+    let mut numbers = String::from("PhoneNumber,NumberType\n");
+    for i in 0..n {
+        let t = if i % 97 == 5 { "service" } else { "subscriber" };
+        numbers.push_str(&format!("{},{t}\n", number(i)));
+    }
+    dir.write("numbers.csv", &numbers);
+    let mut rows = String::from("UserPrincipalName,PhoneNumber,Action\n");
+    for i in 0..n {
+        let u = (i * 7) % USERS;
+        let upn = format!("user{u}@contoso.com");
+        let line = match i % 11 {
+            0 => format!("{upn},{},assign", number(i)),
+            1 | 2 | 3 => format!("{upn},{},add", number(i)),
+            4 => format!("user{}@contoso.com,{},add", (u + 1) % USERS, number(i - 1)),
+            5 => format!(",{},unassign", number(i - 2)),
+            6 => format!("{upn},{},swap", number(i)),
+            7 => format!("{upn},{},reassign", number(i - 3)),
+            8 => format!("nobody{i}@contoso.com,{},add", number(i)),
+            9 => format!("{upn},{},add", number(i + n)),
+            _ => format!("{upn},{},", number(i)),
+        };
+        rows.push_str(&line);
+        rows.push('\n');
+    }
+    dir.write("assignments.csv", &rows);
+}
+
+fn number(i: usize) -> String {
+    format!("+4420{:08}", 71_000_000 + i)
+}
+
+fn setup(dir: &Dir, db: &str) {
+    dir.cmd(db, &["run", "users.csv", "numbers.csv"])
+        .assert()
+        .success();
+}
+
+const RUN: &[&str] = &[
+    "run",
+    "assignments.csv",
+    "--batch-size",
+    "40",
+    "--cooldown",
+    "0",
+];
+const SUBMIT: [&str; 6] = [
+    "submit",
+    "assignments.csv",
+    "--batch-size",
+    "40",
+    "--cooldown",
+    "0",
+];
+
+#[test]
+fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
+    let dir = Dir::new();
+    workload(&dir, 1200);
+    setup(&dir, "ref.db");
+    dir.cmd("ref.db", RUN).assert().code(1);
+    let want_export = dir.stdout("ref.db", &["export", "assignments"]);
+    let want_reports = dir.reports("ref.db");
+    assert!(
+        want_export.lines().count() > 300,
+        "the workload assigns numbers"
+    );
+
+    // Kill after the first batch, in the middle, after the last (before the
+    // reports are written), and several times in a row.
+    setup(&dir, "probe.db");
+    dir.cmd("probe.db", &SUBMIT).assert().success();
+    let pending = dir.jobs("probe.db")[2]["pending"]
+        .as_u64()
+        .expect("pending");
+    let batches = pending.div_ceil(40);
+    assert!(batches > 20, "enough batches to kill in between: {batches}");
+    for (case, kills) in [vec![1], vec![batches / 2], vec![batches], vec![2, 5, 9]]
+        .into_iter()
+        .enumerate()
+    {
+        let db = format!("crash{case}.db");
+        setup(&dir, &db);
+        dir.cmd(&db, &SUBMIT).assert().success();
+        for k in &kills {
+            let out = dir
+                .cmd(&db, &["resume"])
+                .env("NUMBATCH_TEST_ABORT_AFTER_BATCHES", k.to_string())
+                .output()
+                .expect("run");
+            assert!(
+                !out.status.success(),
+                "case {case}: the process was killed after {k} batches"
+            );
+            let jobs = dir.jobs(&db);
+            let last = jobs.last().expect("a job");
+            assert_eq!(
+                last["state"], "running",
+                "case {case}: an interrupted job stays running"
+            );
+            assert!(
+                dir.reports(&db).keys().all(|k| !k.starts_with("3-")),
+                "no report before the end"
+            );
+        }
+        dir.cmd(&db, &["resume"]).assert().code(1);
+        assert_eq!(
+            dir.stdout(&db, &["export", "assignments"]),
+            want_export,
+            "case {case}: export"
+        );
+        let got = dir.reports(&db);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want_reports.keys().collect::<Vec<_>>()
+        );
+        for (name, text) in &want_reports {
+            assert_eq!(&got[name], text, "case {case}: report {name}");
+        }
+        let jobs = dir.jobs(&db);
+        assert!(
+            jobs.iter()
+                .all(|j| j["state"] == "done" && j["pending"] == 0),
+            "case {case}"
+        );
+    }
+}
+
+#[test]
+fn a_dry_run_changes_nothing_and_predicts_the_real_run() {
+    let dir = Dir::new();
+    workload(&dir, 400);
+    setup(&dir, "a.db");
+    let before = dir.stdout("a.db", &["export", "assignments"]);
+    let mut dry: Vec<&str> = RUN.to_vec();
+    dry.push("--dry-run");
+    dir.cmd("a.db", &dry).assert().code(1);
+    assert_eq!(
+        dir.stdout("a.db", &["export", "assignments"]),
+        before,
+        "dry run changed the directory"
+    );
+    // The real run (not skipped as a duplicate: a dry run does not count).
+    dir.cmd("a.db", RUN).assert().code(1);
+    let reports = dir.reports("a.db");
+    let dry_ok = &reports["3-assignments.succeeded.csv"];
+    let real_ok = &reports["4-assignments.succeeded.csv"];
+    assert_eq!(dry_ok.replace("would-apply", "applied"), *real_ok);
+    assert_eq!(
+        reports["3-assignments.failed.csv"],
+        reports["4-assignments.failed.csv"]
+    );
+}
+
+/// The directory's invariants, read from its exports.
+fn check_directory(dir: &Dir, db: &str) {
+    let plans: BTreeMap<String, usize> = dir
+        .stdout(db, &["export", "users"])
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let cap = match cells[2] {
+                "Connect" => 5,
+                "Advanced" => 10,
+                _ => 20,
+            };
+            (cells[0].to_string(), cap)
+        })
+        .collect();
+    let mut held: BTreeMap<String, usize> = BTreeMap::new();
+    let mut primaries: BTreeMap<String, usize> = BTreeMap::new();
+    let mut numbers = std::collections::BTreeSet::new();
+    for l in dir.stdout(db, &["export", "assignments"]).lines().skip(1) {
+        let cells: Vec<&str> = l.split(',').collect();
+        assert!(
+            numbers.insert(cells[1].to_string()),
+            "{} held twice",
+            cells[1]
+        );
+        *held.entry(cells[0].to_string()).or_default() += 1;
+        if cells[2] == "assign" {
+            *primaries.entry(cells[0].to_string()).or_default() += 1;
+        }
+    }
+    for (upn, n) in &held {
+        assert!(*n <= plans[upn], "{upn} holds {n}, over the plan");
+    }
+    assert!(
+        primaries.values().all(|n| *n == 1),
+        "a user with two primaries"
+    );
+}
+
+/// Every row of every job in exactly one report, and no row applied twice.
+fn check_reports(dir: &Dir, db: &str) {
+    let reports = dir.reports(db);
+    for job in dir.jobs(db) {
+        assert_eq!(job["state"], "done");
+        let id = job["id"].as_i64().expect("id");
+        let stem = Path::new(job["file"].as_str().expect("file"))
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let mut rows = Vec::new();
+        for kind in ["succeeded", "failed"] {
+            let text = &reports[&format!("{id}-{stem}.{kind}.csv")];
+            let mut r = csv::Reader::from_reader(text.as_bytes());
+            let headers = r.headers().expect("header").clone();
+            let at = headers.iter().position(|h| h == "Row").expect("Row column");
+            for rec in r.records() {
+                rows.push(rec.expect("record")[at].parse::<u64>().expect("row number"));
+            }
+        }
+        let total = rows.len() as u64;
+        rows.sort_unstable();
+        rows.dedup();
+        assert_eq!(rows.len() as u64, total, "job {id}: a row in two reports");
+        assert_eq!(
+            total,
+            job["rows"].as_u64().expect("rows"),
+            "job {id}: rows missing"
+        );
+        assert_eq!(
+            job["applied"].as_u64().unwrap_or(0)
+                + job["unchanged"].as_u64().unwrap_or(0)
+                + job["failed"].as_u64().unwrap_or(0),
+            total
+        );
+    }
+}
+
+#[test]
+fn four_processes_on_one_database() {
+    let dir = Dir::new();
+    workload(&dir, 800);
+    setup(&dir, "c.db");
+    // Two halves of the file and the whole file, twice: overlapping work.
+    let text = std::fs::read_to_string(dir.path("assignments.csv")).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    dir.write("first.csv", &(lines[..half].join("\n") + "\n"));
+    dir.write(
+        "second.csv",
+        &(lines[0].to_string() + "\n" + &lines[half..].join("\n") + "\n"),
+    );
+    let files = [
+        "first.csv",
+        "second.csv",
+        "assignments.csv",
+        "assignments.csv",
+    ];
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("numbatch"));
+            cmd.current_dir(dir.path(""))
+                .args([
+                    "--db",
+                    "c.db",
+                    "--reports",
+                    "reports-c.db",
+                    "--quiet",
+                    "run",
+                    f,
+                    "--force",
+                ])
+                .args(["--batch-size", "25", "--cooldown", "0"])
+                .stdout(std::process::Stdio::null());
+            cmd.spawn().expect("spawn")
+        })
+        .collect();
+    for mut child in children {
+        let status = child.wait().expect("wait");
+        assert!(
+            matches!(status.code(), Some(0 | 1)),
+            "a process failed: {status}"
+        );
+    }
+    check_directory(&dir, "c.db");
+    check_reports(&dir, "c.db");
+    assert_eq!(dir.jobs("c.db").len(), 6);
+}
+
+#[test]
+fn two_resumes_at_once_apply_each_row_once() {
+    let dir = Dir::new();
+    workload(&dir, 1000);
+    setup(&dir, "r.db");
+    dir.cmd(
+        "r.db",
+        &[
+            "submit",
+            "assignments.csv",
+            "--batch-size",
+            "10",
+            "--cooldown",
+            "0",
+        ],
+    )
+    .assert()
+    .success()
+    .stdout("3\n");
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("numbatch"))
+                .current_dir(dir.path(""))
+                .args([
+                    "--db",
+                    "r.db",
+                    "--reports",
+                    "reports-r.db",
+                    "--quiet",
+                    "resume",
+                ])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for mut child in children {
+        let status = child.wait().expect("wait");
+        assert!(matches!(status.code(), Some(0 | 1)), "{status}");
+    }
+    // Whoever lost the race saw the job busy; make sure it is finished.
+    dir.cmd("r.db", &["resume"])
+        .assert()
+        .code(predicates::ord::lt(2));
+    check_reports(&dir, "r.db");
+    check_directory(&dir, "r.db");
+    // The same file in one go on a fresh database gives the same directory.
+    setup(&dir, "s.db");
+    dir.cmd("s.db", &["run", "assignments.csv", "--cooldown", "0"])
+        .assert()
+        .code(1);
+    assert_eq!(
+        dir.stdout("r.db", &["export", "assignments"]),
+        dir.stdout("s.db", &["export", "assignments"])
+    );
+}
