@@ -19,4 +19,5 @@ pub mod report;
 pub mod store;
 pub mod testhook;
 pub mod text;
+pub mod timing;
 pub mod validate;

@@ -15,5 +15,6 @@ fn main() {
             e.exit_code()
         }
     };
+    numbatch::timing::print_if_asked();
     std::process::exit(code as i32);
 }

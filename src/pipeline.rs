@@ -9,6 +9,7 @@ use crate::queue::{self, Counts, Job, NewJob, QueuedRow};
 use crate::read::{Layout, RawRow};
 use crate::report;
 use crate::store::Store;
+use crate::timing::{self, Phase};
 use crate::validate::{self, phone::Region};
 use std::sync::atomic::AtomicBool;
 
@@ -45,9 +46,10 @@ fn load_rows(
     batch_size: usize,
 ) -> Result<u64> {
     let mut total = 0;
-    for batch in batches(rows, batch_size) {
+    let mut batches = batches(rows, batch_size);
+    while let Some(batch) = timing::time(Phase::Read, || batches.next()) {
         let batch = batch?;
-        let checked = validate::batch(layout, &batch, region);
+        let checked = timing::time(Phase::Validate, || validate::batch(layout, &batch, region));
         let queued: Vec<QueuedRow> = batch
             .into_iter()
             .zip(checked)
@@ -58,7 +60,9 @@ fn load_rows(
             })
             .collect();
         total += queued.len() as u64;
-        queue::insert_batch(&mut store.conn, id, layout.kind, queued)?;
+        timing::time(Phase::Queue, || {
+            queue::insert_batch(&mut store.conn, id, layout.kind, queued)
+        })?;
     }
     Ok(total)
 }
@@ -101,7 +105,7 @@ pub fn run_job(
     } else {
         Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
     };
-    let ended = apply::process(store, job, me, &progress, stop)?;
+    let ended = timing::time(Phase::Apply, || apply::process(store, job, me, &progress, stop))?;
     progress.finish();
     if ended == Ended::Stopped {
         return Ok(Summary {
@@ -112,7 +116,7 @@ pub fn run_job(
             stopped: true,
         });
     }
-    let paths = report::write(&store.conn, job)?;
+    let paths = timing::time(Phase::Report, || report::write(&store.conn, job))?;
     queue::finish(&store.conn, job.id)?;
     Ok(Summary {
         job: job.clone(),
