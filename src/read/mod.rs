@@ -453,3 +453,89 @@ impl Iterator for Rows {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(bytes: &[u8]) -> Result<(Source, Vec<RawRow>), FileError> {
+        let dir = tempfile::tempdir()
+            .map_err(|e| FileError::new(Path::new("tmp"), None, e.to_string()))?;
+        let path = dir.path().join("in.csv");
+        std::fs::write(&path, bytes).map_err(|e| FileError::new(&path, None, e.to_string()))?;
+        let source = open(&path, None)?;
+        let rows = Rows::new(&source)?.collect::<Result<Vec<_>, _>>()?;
+        Ok((source, rows))
+    }
+
+    fn rows_of(bytes: &[u8]) -> Vec<(u64, Vec<String>)> {
+        let (_, rows) = read(bytes).unwrap();
+        rows.into_iter().map(|r| (r.row, r.cells)).collect()
+    }
+
+    fn cells(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn row_numbers_count_blank_lines_and_multi_line_cells_once() {
+        let got = rows_of(b"UPN,Number\r\n\r\na@b.co,+1\r\n,\r\n  \r\n\"x\ny\",+2\nlast@b.co,+3");
+        assert_eq!(
+            got,
+            vec![
+                (3, cells(&["a@b.co", "+1"])),
+                (6, cells(&["x\ny", "+2"])),
+                (7, cells(&["last@b.co", "+3"])),
+            ]
+        );
+    }
+
+    #[test]
+    fn delimiter_is_sniffed_from_the_header() {
+        let (s, rows) = read(b"UPN;Number;Action\na@b.co;+1;assign\n").unwrap();
+        assert_eq!(s.delimiter, b';');
+        assert_eq!(rows[0].cells, cells(&["a@b.co", "+1", "assign"]));
+        let (s, _) = read(b"UPN\tNumber\n").unwrap();
+        assert_eq!(s.delimiter, b'\t');
+        assert_eq!(sniff_delimiter(b"\"a;b;c\",d\n"), b',');
+        assert_eq!(sniff_delimiter(b"single\n"), b',');
+    }
+
+    #[test]
+    fn encodings_bom_utf16_and_windows_1252() {
+        let (s, rows) = read(b"\xef\xbb\xbfUPN,DisplayName\na@b.co,Jos\xc3\xa9\n").unwrap();
+        assert_eq!(s.kind(), Kind::Users);
+        assert_eq!(rows[0].cells[1], "José");
+        let (_, rows) = read(b"UPN,DisplayName\na@b.co,Jos\xe9 M\xfcller\n").unwrap();
+        assert_eq!(rows[0].cells[1], "José Müller");
+        let utf16: Vec<u8> = "\u{feff}UPN,DisplayName\na@b.co,Zoë\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let (s, rows) = read(&utf16).unwrap();
+        assert_eq!(s.kind(), Kind::Users);
+        assert_eq!(rows[0].cells[1], "Zoë");
+    }
+
+    #[test]
+    fn whole_file_problems_name_the_line() {
+        let e = read(b"").unwrap_err();
+        assert!(e.problem.contains("empty"), "{e}");
+        let e = read(b"\n\n").unwrap_err();
+        assert!(e.problem.contains("no header"), "{e}");
+        let e = read(b"UPN,Number\na@b.co,+1\n\"open,+2\nmore\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.problem.contains("never closed"), "{e}");
+        let e = read(b"UPN,Nmbr\n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let e = read(b"UPN,Number\x00\n").unwrap_err();
+        assert!(e.problem.contains("NUL"), "{e}");
+    }
+
+    #[test]
+    fn clean_trims_and_drops_one_text_marker() {
+        assert_eq!(clean("  '+44 20  "), "+44 20");
+        assert_eq!(clean("''x"), "'x");
+        assert_eq!(clean("plain"), "plain");
+    }
+}
