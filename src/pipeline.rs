@@ -105,7 +105,9 @@ pub fn run_job(
     } else {
         Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
     };
-    let ended = timing::time(Phase::Apply, || apply::process(store, job, me, &progress, stop))?;
+    let ended = timing::time(Phase::Apply, || {
+        apply::process(store, job, me, &progress, stop)
+    })?;
     progress.finish();
     if ended == Ended::Stopped {
         return Ok(Summary {

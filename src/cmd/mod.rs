@@ -7,6 +7,7 @@ pub mod resume;
 pub mod show;
 pub mod submit;
 pub mod template;
+pub mod watch;
 
 use crate::cli::{Cli, Command, JobArgs};
 use crate::error::{Error, ExitCode, Result};
@@ -70,9 +71,22 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => submit::run(&config, &args, true),
         Command::Submit(args) => submit::run(&config, &args, false),
         Command::Resume => resume::run(&config),
-        Command::Watch { .. } => Err(Error::Usage(
-            "watch is not available in this version yet".to_string(),
-        )),
+        Command::Watch {
+            dir,
+            once,
+            settle,
+            interval,
+            job,
+        } => watch::run(
+            &config,
+            &watch::WatchArgs {
+                dir: &dir,
+                once,
+                settle: seconds(settle)?,
+                interval: seconds(interval)?,
+                job: &job,
+            },
+        ),
         Command::Jobs { json } => jobs::list(&config, json),
         Command::Job { id, json } => jobs::one(&config, id, json),
         Command::Retry { id, job } => rerun::retry(&config, id, &job),
@@ -80,6 +94,11 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Export { kind, output } => export::run(&config, kind.into(), output.as_deref()),
         Command::Show { subject, json } => show::run(&config, &subject, json),
     }
+}
+
+fn seconds(s: f64) -> Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(s)
+        .map_err(|_| Error::Usage(format!("{s} is not a number of seconds")))
 }
 
 /// Prints what became of the jobs a command ran; the exit code follows.
