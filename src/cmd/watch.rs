@@ -58,7 +58,14 @@ impl Folders {
             ))
         };
         let templates = sub("templates");
-        for d in [&f.inbox, &f.processing, &f.done, &f.rejected, &f.reports, &templates] {
+        for d in [
+            &f.inbox,
+            &f.processing,
+            &f.done,
+            &f.rejected,
+            &f.reports,
+            &templates,
+        ] {
             std::fs::create_dir_all(d).map_err(|e| setup(d, e))?;
             let probe = d.join(".numbatch-probe");
             std::fs::write(&probe, b"").map_err(|e| setup(d, e))?;
@@ -99,7 +106,9 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
         return path;
     }
     let p = Path::new(name);
-    let stem = p.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let stem = p
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let ext = p
         .extension()
         .map_or_else(String::new, |e| format!(".{}", e.to_string_lossy()));
@@ -110,7 +119,11 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn file_name(path: &Path) -> String {
-    escape(&path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()))
+    escape(
+        &path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+    )
 }
 
 /// Files seen in the inbox, with what they looked like and since when.
@@ -267,7 +280,8 @@ fn process(
             );
             let dest = finish(folders, path)?;
             let note_path = dest.with_extension("note.txt");
-            std::fs::write(&note_path, format!("{note}\n")).map_err(|e| Error::io(&note_path, e))?;
+            std::fs::write(&note_path, format!("{note}\n"))
+                .map_err(|e| Error::io(&note_path, e))?;
             log(format!("done {name}: {note}"));
             return Ok(Step::Handled);
         }
@@ -295,7 +309,8 @@ fn process(
                 }
                 Err(e) => return Err(e),
             };
-            queue::job(&store.conn, id)?.ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?
+            queue::job(&store.conn, id)?
+                .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?
         }
     };
     let summary = pipeline::run_job(store, &job, &me, true, stop)?;
@@ -303,7 +318,10 @@ fn process(
         return Ok(Step::Blocked);
     }
     if summary.stopped {
-        log(format!("stopped {name} (job {}): the next start resumes it", job.id));
+        log(format!(
+            "stopped {name} (job {}): the next start resumes it",
+            job.id
+        ));
         return Ok(Step::Handled);
     }
     finish(folders, path)?;

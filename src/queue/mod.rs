@@ -262,11 +262,11 @@ pub fn insert_batch(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         let mut last = tx.prepare_cached(
-            "SELECT row, action, upn FROM job_rows INDEXED BY job_rows_by_key WHERE job_id = ?1 AND key = ?2 AND status != 'failed'
+            "SELECT row, action, upn FROM job_rows INDEXED BY job_rows_by_key WHERE job_id = ?1 AND key = ?2
              ORDER BY row DESC LIMIT 1",
         )?;
         let mut other = tx.prepare_cached(
-            "SELECT row, action FROM job_rows INDEXED BY job_rows_by_key WHERE job_id = ?1 AND key = ?2 AND status != 'failed' AND action != ?3
+            "SELECT row, action FROM job_rows INDEXED BY job_rows_by_key WHERE job_id = ?1 AND key = ?2 AND action != ?3
              ORDER BY row LIMIT 1",
         )?;
         for r in rows {

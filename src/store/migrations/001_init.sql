@@ -26,7 +26,7 @@ CREATE TABLE numbers (
 
 -- One holder per number is the primary key; one primary per user is this.
 CREATE UNIQUE INDEX numbers_one_primary ON numbers (holder) WHERE role = 'primary';
-CREATE INDEX numbers_by_holder ON numbers (holder) WHERE holder IS NOT NULL;
+CREATE INDEX numbers_by_holder ON numbers (holder);
 
 -- A number can only be held by a user who is present and voice-enabled.
 CREATE TRIGGER numbers_holder_licensed
@@ -79,7 +79,9 @@ CREATE TABLE job_rows (
     CHECK ((status = 'failed') = (code IS NOT NULL)),
     CHECK (status = 'failed' OR op IS NOT NULL)
 ) WITHOUT ROWID;
-CREATE INDEX job_rows_by_key ON job_rows (job_id, key, row) WHERE status != 'failed';
+-- DUPLICATE_IN_FILE looks up the earlier rows of a job by key; rows that
+-- failed a check at submission have no key, so they are skipped.
+CREATE INDEX job_rows_by_key ON job_rows (job_id, key, row);
 
 CREATE TABLE audit (
     id       INTEGER PRIMARY KEY,
@@ -96,7 +98,7 @@ CREATE TABLE audit (
     before   TEXT,
     after    TEXT
 );
-CREATE INDEX audit_by_number ON audit (number) WHERE number IS NOT NULL;
-CREATE INDEX audit_by_upn ON audit (upn) WHERE upn IS NOT NULL;
-CREATE INDEX audit_by_prev_upn ON audit (prev_upn) WHERE prev_upn IS NOT NULL;
-CREATE INDEX audit_by_job ON audit (job_id, row);
+CREATE INDEX audit_by_number ON audit (number);
+CREATE INDEX audit_by_upn ON audit (upn);
+CREATE INDEX audit_by_prev_upn ON audit (prev_upn);
+CREATE INDEX audit_by_job ON audit (job_id);
