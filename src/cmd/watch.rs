@@ -67,7 +67,7 @@ impl Folders {
             &templates,
         ] {
             std::fs::create_dir_all(d).map_err(|e| setup(d, e))?;
-            let probe = d.join(".numbatch-probe");
+            let probe = d.join(format!(".numbatch-probe-{}", std::process::id()));
             std::fs::write(&probe, b"").map_err(|e| setup(d, e))?;
             std::fs::remove_file(&probe).map_err(|e| setup(d, e))?;
         }
@@ -135,10 +135,17 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
             "watch applies the files it is given: --dry-run is for run and submit".to_string(),
         ));
     }
-    // Absolute, so the jobs' report folder does not depend on where a later
-    // `resume` runs.
-    let dir = std::path::absolute(args.dir).map_err(|e| Error::io(args.dir, e))?;
-    let folders = Folders::create(&dir)?;
+    // Canonical, so the jobs' report folder does not depend on where a later
+    // `resume` runs, nor on the path the watcher was started with.
+    let folders = Folders::create(args.dir)?;
+    let dir = args
+        .dir
+        .canonicalize()
+        .map_err(|e| Error::io(args.dir, e))?;
+    let folders = Folders {
+        reports: dir.join("reports"),
+        ..folders
+    };
     let mut store = config.store()?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -150,6 +157,7 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
         escape(&args.dir.display().to_string())
     ));
     let mut seen: Seen = HashMap::new();
+    let mut any_failed = false;
     loop {
         // Work left in processing: just taken, ours after a restart, or a
         // dead watcher's.
@@ -158,7 +166,11 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            blocked |= process(&mut store, &folders, &path, args.job, &stop)? == Step::Blocked;
+            match process(&mut store, &folders, &path, args.job, &stop)? {
+                Step::Blocked => blocked = true,
+                Step::Failed => any_failed = true,
+                Step::Handled => {}
+            }
         }
         if stop.load(Ordering::Relaxed) {
             log("stopped");
@@ -169,7 +181,11 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
             continue;
         }
         if args.once && !settling && !blocked {
-            return Ok(ExitCode::Ok);
+            return Ok(if any_failed {
+                ExitCode::RowsFailed
+            } else {
+                ExitCode::Ok
+            });
         }
         sleep(args.interval, &stop);
     }
@@ -178,8 +194,10 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
 /// What became of a file in processing.
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
-    /// Done, rejected, or stopped on request.
+    /// Done with every row applied or unchanged, or stopped on request.
     Handled,
+    /// Done with failed rows, or rejected as a whole.
+    Failed,
     /// Another process holds it (its lock, or its job): try again later.
     Blocked,
 }
@@ -226,11 +244,9 @@ fn take_settled(folders: &Folders, seen: &mut Seen, settle: Duration) -> Result<
                 now
             }
         };
-        let quiet_for = look
-            .1
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .unwrap_or_default();
-        if now.duration_since(since) < settle && quiet_for < settle {
+        // Taken only once seen unchanged for the whole settle time: the
+        // modification time alone cannot be trusted (a file server's clock).
+        if now.duration_since(since) < settle {
             waiting = true;
             continue;
         }
@@ -259,19 +275,24 @@ fn process(
     if file.try_lock().is_err() {
         return Ok(Step::Blocked); // another watcher has it
     }
+    if !path.exists() {
+        return Ok(Step::Handled); // another watcher finished it meanwhile
+    }
     let name = file_name(path);
     let reports_dir = folders.reports.display().to_string();
     let source = match read::open(path, None) {
         Ok(s) => s,
         Err(e) => {
             reject(folders, path, &e.to_string())?;
-            return Ok(Step::Handled);
+            return Ok(Step::Failed);
         }
     };
     let me = queue::owner::me();
     let file_str = path.display().to_string();
     let job = match queue::same_content(&store.conn, &source.sha256)? {
-        Some(job) if job.state == "done" || job.file != file_str => {
+        // Done: this content was processed before (or this very file, by a
+        // watcher killed before it could move it on).
+        Some(job) if job.state == "done" => {
             let note = format!(
                 "the same content was already processed as job {} ({}); `numbatch retry {}` runs its failed rows again",
                 job.id,
@@ -285,6 +306,8 @@ fn process(
             log(format!("done {name}: {note}"));
             return Ok(Step::Handled);
         }
+        // Not done: this file's job, left by a watcher that stopped or died
+        // (or a copy of a file still being worked on: it waits its turn).
         Some(job) => job,
         None => {
             let options = job_args.options();
@@ -305,7 +328,7 @@ fn process(
                 Ok(id) => id,
                 Err(Error::File(e)) => {
                     reject(folders, path, &e.to_string())?;
-                    return Ok(Step::Handled);
+                    return Ok(Step::Failed);
                 }
                 Err(e) => return Err(e),
             };
@@ -337,7 +360,11 @@ fn process(
             .map(|p| format!(" (reports: {})", p.failed.display()))
             .unwrap_or_default()
     ));
-    Ok(Step::Handled)
+    Ok(if c.failed > 0 {
+        Step::Failed
+    } else {
+        Step::Handled
+    })
 }
 
 /// Moves a processed file to done (never over another file).

@@ -26,7 +26,17 @@ impl Store {
         }
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Switching a new database to WAL needs a moment alone with it; the
+        // busy handler does not cover that, so wait here when another process
+        // is creating it at the same time.
+        let mut tries = 0;
+        while let Err(e) = conn.pragma_update(None, "journal_mode", "WAL") {
+            tries += 1;
+            if tries > 100 || e.sqlite_error_code() != Some(rusqlite::ErrorCode::DatabaseBusy) {
+                return Err(e.into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // A page cache of 16 MiB (the default is 2): bounded, whatever the file size.

@@ -95,12 +95,19 @@ impl Default for Workdir {
 }
 
 impl Workdir {
+    /// A fresh temporary folder. It is made in memory (`/dev/shm`) where
+    /// there is one: numbatch syncs its database to disk at every commit,
+    /// and on a disk those syncs would be most of the suite's time. Set
+    /// `NUMBATCH_TEST_TMPDIR` to choose another place.
     pub fn new() -> Workdir {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("numbatch-test-");
+        let dir = match test_tmpdir() {
+            Some(base) => builder.tempdir_in(base),
+            None => builder.tempdir(),
+        };
         Workdir {
-            dir: tempfile::Builder::new()
-                .prefix("numbatch-test-")
-                .tempdir()
-                .expect("temp dir"),
+            dir: dir.expect("temp dir"),
         }
     }
 
@@ -218,8 +225,27 @@ impl Workdir {
     /// carol on Advanced, dave on Max, erin on Connect and not
     /// voice-enabled), subscriber numbers `uk(1..=12)` and `us(1..=10)`,
     /// and the service numbers `UK_SERVICE` and `US_SERVICE`. Nobody holds
-    /// a number yet. Creates jobs 1 and 2.
+    /// a number yet. Creates jobs 1 and 2 (`std-users.csv`,
+    /// `std-numbers.csv`) and their reports.
+    ///
+    /// The directory is built by running numbatch once per test process;
+    /// later calls copy that folder's files (database, inputs, reports) in,
+    /// which is the same state and saves two runs per test. A folder that
+    /// already has a database gets the two runs for real.
     pub fn setup_directory(&self) {
+        if self.db().exists()
+            || std::fs::read_dir(self.root()).is_ok_and(|mut d| d.next().is_some())
+        {
+            self.build_standard_directory();
+            return;
+        }
+        for (rel, bytes) in standard_files() {
+            self.create_bytes(rel, bytes);
+        }
+    }
+
+    /// `setup_directory`, the long way: two runs of numbatch.
+    pub fn build_standard_directory(&self) {
         self.users(
             "std-users.csv",
             &[
@@ -243,10 +269,16 @@ impl Workdir {
     }
 
     /// Gives numbers with `--cooldown 0`, asserting that every row applies.
+    /// (The file's header is spelled `UPN,Number,Action`, so that a test's
+    /// own file with the same rows is not skipped as already submitted.)
     pub fn give(&self, rows: &[&str]) {
         let name = format!("give-{}.csv", self.jobs().len() + 1);
-        self.assignments(&name, rows, &["--cooldown", "0"])
-            .assert_code(0);
+        self.run_csv(
+            &name,
+            &csv_text("UPN,Number,Action", rows),
+            &["--cooldown", "0"],
+        )
+        .assert_code(0);
     }
 
     // ---- reports --------------------------------------------------------
@@ -400,6 +432,52 @@ impl Workdir {
             .find(|j| j["id"].as_i64() == Some(id))
             .unwrap_or_else(|| panic!("job {id} is not in jobs --json"))
     }
+}
+
+/// The files of a folder where `build_standard_directory` ran, by relative
+/// path: built once per test process.
+fn standard_files() -> &'static [(String, Vec<u8>)] {
+    static FILES: std::sync::OnceLock<Vec<(String, Vec<u8>)>> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let wd = Workdir::new();
+        wd.build_standard_directory();
+        let mut files = Vec::new();
+        collect_files(wd.root(), wd.root(), &mut files);
+        assert!(
+            files.iter().any(|(rel, _)| rel == "numbatch.db"),
+            "{files:?}"
+        );
+        files
+    })
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            collect_files(root, &path, out);
+        } else {
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            out.push((rel, std::fs::read(&path).expect("read file")));
+        }
+    }
+}
+
+/// Where the temporary folders go: `NUMBATCH_TEST_TMPDIR`, else `/dev/shm`
+/// when it is a writable folder, else the system's temporary folder.
+fn test_tmpdir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("NUMBATCH_TEST_TMPDIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let shm = Path::new("/dev/shm");
+    let writable = shm.is_dir()
+        && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly())
+        && tempfile::tempdir_in(shm).is_ok();
+    writable.then(|| shm.to_path_buf())
 }
 
 fn job_ref(j: &serde_json::Value) -> JobRef {
