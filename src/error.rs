@@ -27,7 +27,7 @@ pub struct FileError {
 impl FileError {
     pub fn new(path: &Path, line: Option<u64>, problem: impl Into<String>) -> FileError {
         FileError {
-            path: crate::text::escape(&path.display().to_string()),
+            path: crate::text::path(path),
             line,
             problem: problem.into(),
         }
@@ -63,7 +63,7 @@ pub enum Error {
 impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
-            path: crate::text::escape(&path.display().to_string()),
+            path: crate::text::path(path),
             source,
         }
     }

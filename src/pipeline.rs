@@ -23,15 +23,43 @@ pub fn load(
     rows: impl Iterator<Item = Result<RawRow>>,
     region: Option<Region>,
 ) -> Result<i64> {
+    let staged = stage(store, new, layout, rows, region)?;
+    staged.queue(store)
+}
+
+/// A job whose rows are all stored but that nobody may run yet: `queue`
+/// makes it runnable, `discard` forgets it. `run` and `submit` stage every
+/// file before queueing any, so one bad file leaves none queued.
+pub struct Staged {
+    pub id: i64,
+    rows: u64,
+}
+
+impl Staged {
+    pub fn queue(&self, store: &Store) -> Result<i64> {
+        queue::queue_job(&store.conn, self.id, self.rows)?;
+        Ok(self.id)
+    }
+
+    pub fn discard(&self, store: &Store) {
+        // Best effort: a leftover loading job is invisible and swept later.
+        let _ = queue::discard(&store.conn, self.id);
+    }
+}
+
+/// Stores the rows of a new job without queueing it.
+pub fn stage(
+    store: &mut Store,
+    new: &NewJob<'_>,
+    layout: &Layout,
+    rows: impl Iterator<Item = Result<RawRow>>,
+    region: Option<Region>,
+) -> Result<Staged> {
     let id = queue::create(&store.conn, new)?;
     match load_rows(store, id, layout, rows, region, new.options.batch_size) {
-        Ok(n) => {
-            queue::queue_job(&store.conn, id, n)?;
-            Ok(id)
-        }
+        Ok(rows) => Ok(Staged { id, rows }),
         Err(e) => {
-            // Best effort: a leftover loading job is invisible and swept later.
-            let _ = queue::discard(&store.conn, id);
+            Staged { id, rows: 0 }.discard(store);
             Err(e)
         }
     }

@@ -27,6 +27,11 @@ fn needs_escape(c: char) -> bool {
     c.is_control() || is_invisible(c)
 }
 
+/// A path as a message shows it: escaped like any input.
+pub fn path(p: &std::path::Path) -> String {
+    escape(&p.display().to_string())
+}
+
 /// Shortens a value for a message, keeping it recognisable.
 pub fn clip(s: &str, max_chars: usize) -> String {
     if s.chars().count() <= max_chars {

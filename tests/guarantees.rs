@@ -90,7 +90,7 @@ fn workload(dir: &Dir, n: usize) {
         let upn = format!("user{u}@contoso.com");
         let line = match i % 11 {
             0 => format!("{upn},{},assign", number(i)),
-            1 | 2 | 3 => format!("{upn},{},add", number(i)),
+            1..=3 => format!("{upn},{},add", number(i)),
             4 => format!("user{}@contoso.com,{},add", (u + 1) % USERS, number(i - 1)),
             5 => format!(",{},unassign", number(i - 2)),
             6 => format!("{upn},{},swap", number(i)),

@@ -149,8 +149,8 @@ pub fn one(config: &Config, id: i64, as_json: bool) -> Result<ExitCode> {
     if let Some(t) = job.finished_at {
         println!("  finished:  {}", show_time(t));
         let p = report::paths(&job);
-        println!("  reports:   {}", p.succeeded.display());
-        println!("             {}", p.failed.display());
+        println!("  reports:   {}", crate::text::path(&p.succeeded));
+        println!("             {}", crate::text::path(&p.failed));
     }
     if !failures.is_empty() {
         println!("  failures by code:");

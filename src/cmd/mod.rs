@@ -142,8 +142,8 @@ pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
         }
         let _ = writeln!(out);
         if let Some(p) = &s.reports {
-            let _ = writeln!(out, "  succeeded: {}", p.succeeded.display());
-            let _ = writeln!(out, "  failed:    {}", p.failed.display());
+            let _ = writeln!(out, "  succeeded: {}", crate::text::path(&p.succeeded));
+            let _ = writeln!(out, "  failed:    {}", crate::text::path(&p.failed));
         }
         failed |= c.failed > 0;
     }

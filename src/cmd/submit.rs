@@ -61,10 +61,39 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
             }
         }
     }
+    // Every file is read and stored whole before any is queued: a file
+    // rejected part-way (an unclosed quote on row 900) leaves none queued.
+    let mut staged: Vec<pipeline::Staged> = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     for source in &sources {
-        let Some(id) = submit_one(config, &mut store, source, args)? else {
+        if seen.contains(&source.sha256.as_str()) {
+            config.note(format!(
+                "{}: skipped: the same content as a file given earlier in this command",
+                crate::text::path(&source.path)
+            ));
             continue;
-        };
+        }
+        seen.push(&source.sha256);
+        match stage_one(config, &mut store, source, args) {
+            Ok(Some(s)) => staged.push(s),
+            Ok(None) => {}
+            Err(e) => {
+                for s in &staged {
+                    s.discard(&store);
+                }
+                if let Error::File(_) = e {
+                    eprintln!("numbatch: {e}");
+                    return Err(Error::Usage("nothing was queued".to_string()));
+                }
+                return Err(e);
+            }
+        }
+    }
+    let mut ids = Vec::with_capacity(staged.len());
+    for s in &staged {
+        ids.push(s.queue(&store)?);
+    }
+    for id in ids {
         if process {
             let job = queue::job(&store.conn, id)?
                 .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
@@ -86,14 +115,14 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     }
 }
 
-/// Queues one file; `None` when it was skipped as already submitted.
-fn submit_one(
+/// Stores one file as a job; `None` when it was skipped as already submitted.
+fn stage_one(
     config: &Config,
     store: &mut Store,
     source: &Source,
     args: &SubmitArgs,
-) -> Result<Option<i64>> {
-    let shown = crate::text::escape(&source.path.display().to_string());
+) -> Result<Option<pipeline::Staged>> {
+    let shown = crate::text::path(&source.path);
     if !args.force
         && !args.job.dry_run
         && let Some(earlier) = queue::same_content(&store.conn, &source.sha256)?
@@ -124,10 +153,11 @@ fn submit_one(
         parent: None,
     };
     let rows = Rows::new(source)?.map(|r| r.map_err(Error::from));
-    let id = pipeline::load(store, &new, &source.layout, rows, args.job.region)?;
+    let staged = pipeline::stage(store, &new, &source.layout, rows, args.job.region)?;
+    let id = staged.id;
     let counts = queue::counts(&store.conn, id)?;
     config.note(format!(
-        "queued job {id}: {shown} ({} file, {} rows{})",
+        "job {id}: {shown} ({} file, {} rows{})",
         source.kind(),
         counts.pending + counts.failed,
         if counts.failed > 0 {
@@ -136,5 +166,5 @@ fn submit_one(
             String::new()
         }
     ));
-    Ok(Some(id))
+    Ok(Some(staged))
 }

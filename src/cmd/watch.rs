@@ -54,7 +54,7 @@ impl Folders {
         let setup = |path: &Path, e: std::io::Error| {
             Error::Usage(format!(
                 "cannot set up the drop folder {}: {e} (is it writable?)",
-                escape(&path.display().to_string())
+                crate::text::path(path)
             ))
         };
         let templates = sub("templates");
@@ -154,7 +154,7 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
     }
     log(format!(
         "watching {} (drop .csv files into inbox; Ctrl-C stops after the current batch)",
-        escape(&args.dir.display().to_string())
+        crate::text::path(args.dir)
     ));
     let mut seen: Seen = HashMap::new();
     let mut any_failed = false;
@@ -357,7 +357,7 @@ fn process(
         c.failed,
         summary
             .reports
-            .map(|p| format!(" (reports: {})", p.failed.display()))
+            .map(|p| format!(" (reports: {})", crate::text::path(&p.failed)))
             .unwrap_or_default()
     ));
     Ok(if c.failed > 0 {

@@ -1,7 +1,7 @@
 //! The header row: which kind of file this is and which column is which.
 
 use crate::model::{Column, Kind};
-use crate::text::escape;
+use crate::text::clip;
 
 /// Report columns: ignored on input so a report can be handed back in.
 const REPORT_COLUMNS: [&str; 5] = ["row", "errorcode", "error", "outcome", "detail"];
@@ -75,7 +75,7 @@ fn suggest(normalised: &str) -> Option<&'static str> {
 pub fn resolve(cells: &[String], forced: Option<Kind>) -> Result<Layout, String> {
     let mut slots = Vec::with_capacity(cells.len());
     for cell in cells {
-        let shown = escape(cell.trim());
+        let shown = clip(cell.trim(), 60);
         let norm = normalise(cell);
         match lookup(&norm) {
             Some(slot) => slots.push(slot),

@@ -192,6 +192,33 @@ fn is_blank_line(line: &[u8], delimiter: u8) -> bool {
         .all(|b| *b == delimiter || b.is_ascii_whitespace())
 }
 
+/// Where a record stands in its quoting, byte by byte, as `csv_core` reads
+/// it: a quote opens a quoted cell only at the start of a cell, `""` inside
+/// it is a quote, and a line end inside it belongs to the cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quoting {
+    CellStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+}
+
+impl Quoting {
+    fn after(mut self, bytes: &[u8], delimiter: u8) -> Quoting {
+        for &b in bytes {
+            self = match (self, b) {
+                (Quoting::Quoted, b'"') => Quoting::QuoteInQuoted,
+                (Quoting::Quoted, _) => Quoting::Quoted,
+                (Quoting::QuoteInQuoted, b'"') | (Quoting::CellStart, b'"') => Quoting::Quoted,
+                (_, b'\r' | b'\n') => Quoting::CellStart,
+                (_, d) if d == delimiter => Quoting::CellStart,
+                _ => Quoting::Unquoted,
+            };
+        }
+        self
+    }
+}
+
 /// Records framed by physical lines, so that the row numbers are the ones a
 /// spreadsheet shows: every record and every blank line counts one; a quoted
 /// cell spanning several lines is one row. Parsing is `csv_core`'s.
@@ -210,6 +237,8 @@ struct Records {
     /// Spreadsheet row number of the last record or blank line.
     row: u64,
     eof: bool,
+    /// The line end: `\n` (LF or CRLF files), or `\r` (old Mac files).
+    eol: u8,
 }
 
 impl Records {
@@ -232,7 +261,19 @@ impl Records {
             line_no: 0,
             row: 0,
             eof: false,
+            eol: b'\n',
         };
+        // A file whose first line ends in a lone CR has CR line ends.
+        if let Ok(buf) = records.lines.fill_buf() {
+            let cr = buf.iter().position(|b| *b == b'\r');
+            let lf = buf.iter().position(|b| *b == b'\n');
+            if let Some(cr) = cr
+                && lf.is_none_or(|lf| lf != cr + 1)
+                && lf.is_none_or(|lf| cr < lf)
+            {
+                records.eol = b'\r';
+            }
+        }
         let delimiter = match delimiter {
             Some(d) => d,
             None => {
@@ -244,7 +285,11 @@ impl Records {
                             "has no header row: start from `numbatch template KIND`",
                         ));
                     }
-                    if !is_blank_line(&records.line, b',') {
+                    if !records
+                        .line
+                        .iter()
+                        .all(|b| b",;\t".contains(b) || b.is_ascii_whitespace())
+                    {
                         break;
                     }
                     records.row += 1;
@@ -270,7 +315,7 @@ impl Records {
         }
         let n = (&mut self.lines)
             .take(MAX_LINE_BYTES as u64 + 1)
-            .read_until(b'\n', &mut self.line)
+            .read_until(self.eol, &mut self.line)
             .map_err(|e| self.error(Some(self.line_no + 1), io_problem(&e)))?;
         if n == 0 {
             self.eof = true;
@@ -295,16 +340,17 @@ impl Records {
         let mut nend = 0;
         let mut in_record = false;
         let mut first_line = self.line_no;
-        // A newline outside quotes ends a record, so a record still open
-        // after a whole line ending in '\n' is inside a quoted cell.
-        let mut open_quote = false;
+        // Where the record's quoting stands, and the line of the last quote
+        // that opened a cell, for the message when it is never closed.
+        let mut quoting = Quoting::CellStart;
+        let mut opened_on = self.line_no;
         loop {
             if self.fed >= self.line.len() {
                 if !self.read_line()? {
                     // End of input: flush whatever record is open.
-                    if in_record && open_quote {
+                    if in_record && quoting == Quoting::Quoted {
                         return Err(self.error(
-                            Some(first_line),
+                            Some(opened_on),
                             "a quoted cell opened on this line is never closed: check the quotes (\") of this row",
                         ));
                     }
@@ -345,17 +391,30 @@ impl Records {
                 &mut self.out[nout..],
                 &mut self.ends[nend..],
             );
+            for &b in &self.line[self.fed..self.fed + nin] {
+                let next = quoting.after(&[b], self.delimiter);
+                if next == Quoting::Quoted
+                    && quoting != Quoting::Quoted
+                    && quoting != Quoting::QuoteInQuoted
+                {
+                    opened_on = self.line_no;
+                }
+                quoting = next;
+            }
             self.fed += nin;
             nout += o;
             nend += e;
             match res {
-                csv_core::ReadRecordResult::InputEmpty => {
-                    open_quote = self.line.last() == Some(&b'\n');
-                }
+                csv_core::ReadRecordResult::InputEmpty => {}
                 csv_core::ReadRecordResult::OutputFull => {
                     if self.out.len() >= MAX_RECORD_BYTES {
+                        let line = if quoting == Quoting::Quoted {
+                            opened_on
+                        } else {
+                            first_line
+                        };
                         return Err(self.error(
-                            Some(first_line),
+                            Some(line),
                             format!(
                                 "the row is longer than {} KiB: this is not a spreadsheet row (an unclosed quote?)",
                                 MAX_RECORD_BYTES / 1024
@@ -422,10 +481,19 @@ fn read_header(
 }
 
 /// A cell as numbatch reads it: spaces around trimmed, and a leading `'`
-/// (the spreadsheet text marker) removed.
+/// (the spreadsheet text marker) removed. A `'` followed by white space is
+/// how a report neutralises a cell that starts with a tab or CR: the cell
+/// behind it is read as it would have been.
 pub fn clean(cell: &str) -> &str {
     let t = cell.trim();
-    t.strip_prefix('\'').map_or(t, str::trim)
+    match t.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(char::is_whitespace) => {
+            let rest = rest.trim();
+            rest.strip_prefix('\'').map_or(rest, str::trim)
+        }
+        Some(rest) => rest.trim(),
+        None => t,
+    }
 }
 
 /// The rows of a file after its header, streamed.
@@ -537,5 +605,8 @@ mod tests {
         assert_eq!(clean("  '+44 20  "), "+44 20");
         assert_eq!(clean("''x"), "'x");
         assert_eq!(clean("plain"), "plain");
+        // A report's neutralised tab-led cell reads as the original did.
+        assert_eq!(clean("'\t'abc"), clean("\t'abc"));
+        assert_eq!(clean("'\t=1"), "=1");
     }
 }

@@ -104,6 +104,17 @@ pub fn row(layout: &Layout, raw: &RawRow, region: Option<Region>) -> Result<Op, 
                 )
             })?;
             let display = cell(Column::DisplayName);
+            // Control characters (an escape sequence, a NUL) have no place in
+            // a name and could reach a terminal or a spreadsheet through it.
+            if display.chars().any(char::is_control) {
+                return Err(RowError::new(
+                    ErrorCode::InvalidValue,
+                    format!(
+                        "DisplayName \"{}\" contains a control character: retype it",
+                        clip(display, 40)
+                    ),
+                ));
+            }
             Ok(Op::User {
                 action,
                 upn: upn.unwrap_or_default(),
