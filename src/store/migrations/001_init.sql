@@ -1,21 +1,25 @@
 -- numbatch schema, version 1. The invariants of the directory live here, so
 -- that a bug in the code cannot store a number held twice or a user with two
 -- primary numbers: the transaction fails instead.
+--
+-- Allowed values are spelled `x = 'a' OR x = 'b'` rather than `x IN (...)`:
+-- SQLite evaluates an IN list of three or more through a temporary index,
+-- built again for every row written (measured: a fifth of the apply cost).
 
 CREATE TABLE users (
     upn           TEXT PRIMARY KEY CHECK (upn = lower(upn)),
     display_name  TEXT NOT NULL DEFAULT '',
-    plan          TEXT NOT NULL CHECK (plan IN ('connect', 'advanced', 'max')),
-    voice_enabled INTEGER NOT NULL CHECK (voice_enabled IN (0, 1)),
+    plan          TEXT NOT NULL CHECK (plan = 'connect' OR plan = 'advanced' OR plan = 'max'),
+    voice_enabled INTEGER NOT NULL CHECK (voice_enabled = 0 OR voice_enabled = 1),
     removed_at    INTEGER
 ) WITHOUT ROWID;
 
 CREATE TABLE numbers (
     e164        TEXT PRIMARY KEY CHECK (e164 GLOB '+[1-9]*' AND length(e164) BETWEEN 9 AND 16),
-    number_type TEXT NOT NULL CHECK (number_type IN ('subscriber', 'service')),
-    state       TEXT NOT NULL CHECK (state IN ('available', 'assigned', 'released')),
+    number_type TEXT NOT NULL CHECK (number_type = 'subscriber' OR number_type = 'service'),
+    state       TEXT NOT NULL CHECK (state = 'available' OR state = 'assigned' OR state = 'released'),
     holder      TEXT REFERENCES users (upn),
-    role        TEXT CHECK (role IN ('primary', 'additional')),
+    role        TEXT CHECK (role = 'primary' OR role = 'additional'),
     -- who the number was last given to, and when (unix ms): the cool-down
     given_to    TEXT,
     given_at    INTEGER,
@@ -43,13 +47,13 @@ CREATE TABLE jobs (
     file         TEXT NOT NULL,
     stem         TEXT NOT NULL,
     sha256       TEXT NOT NULL,
-    kind         TEXT NOT NULL CHECK (kind IN ('assignments', 'users', 'numbers')),
+    kind         TEXT NOT NULL CHECK (kind = 'assignments' OR kind = 'users' OR kind = 'numbers'),
     -- 'loading' while submit writes its rows: not yet a job anyone may run
-    state        TEXT NOT NULL CHECK (state IN ('loading', 'queued', 'running', 'done')),
-    dry_run      INTEGER NOT NULL CHECK (dry_run IN (0, 1)),
+    state        TEXT NOT NULL CHECK (state = 'loading' OR state = 'queued' OR state = 'running' OR state = 'done'),
+    dry_run      INTEGER NOT NULL CHECK (dry_run = 0 OR dry_run = 1),
     options      TEXT NOT NULL,
     reports_dir  TEXT NOT NULL,
-    origin       TEXT NOT NULL DEFAULT 'file' CHECK (origin IN ('file', 'retry', 'undo')),
+    origin       TEXT NOT NULL DEFAULT 'file' CHECK (origin = 'file' OR origin = 'retry' OR origin = 'undo'),
     parent       INTEGER REFERENCES jobs (id),
     rows         INTEGER NOT NULL DEFAULT 0,
     owner        TEXT,
@@ -72,7 +76,7 @@ CREATE TABLE job_rows (
     key     TEXT,
     action  TEXT,
     upn     TEXT,
-    status  TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'unchanged', 'failed', 'would-apply')),
+    status  TEXT NOT NULL CHECK (status = 'pending' OR status = 'applied' OR status = 'unchanged' OR status = 'failed' OR status = 'would-apply'),
     code    TEXT,
     message TEXT,
     PRIMARY KEY (job_id, row),
