@@ -142,6 +142,24 @@ fn duplicate_after_an_unassign_or_with_reassign_is_not_a_duplicate() {
 }
 
 #[test]
+fn duplicate_across_batches() {
+    let wd = Workdir::new();
+    wd.setup_directory();
+    let run = wd.assignments(
+        "dup.csv",
+        &[
+            &format!("{ALICE},{},assign", uk(1)),
+            &format!("{BOB},{},assign", uk(2)),
+            &format!("{CAROL},{},assign", uk(3)),
+            &format!("{DAVE},{},add", uk(1)),
+        ],
+        &["--batch-size", "1"],
+    );
+    run.assert_code(1);
+    assert_eq!(wd.codes(run.job()), vec![(5, "DUPLICATE_IN_FILE".into())]);
+}
+
+#[test]
 fn duplicate_same_user_is_not_a_duplicate() {
     let wd = Workdir::new();
     wd.setup_directory();
@@ -256,7 +274,7 @@ fn duplicate_in_a_users_file() {
             // Same user, same action: not a duplicate.
             &format!("{ALICE},Alice A.,,,upsert"),
             // Same user (case differs), another action: duplicate.
-            &format!("ALICE@contoso.com,,,,remove"),
+            "ALICE@contoso.com,,,,remove",
             // The failed row is skipped: another remove is a duplicate of row 2 still.
             &format!("{ALICE},,,,remove"),
         ],
@@ -468,6 +486,25 @@ fn cooldown_zero_lets_it_go() {
     );
     run.assert_code(0);
     assert_eq!(wd.held_by(BOB), (Some(uk(1)), vec![]));
+}
+
+#[test]
+fn cooldown_holds_back_the_numbers_of_a_removed_user() {
+    let wd = Workdir::new();
+    wd.setup_directory();
+    wd.give(&[&format!("{BOB},{},assign", uk(4))]);
+    wd.users("leave.csv", &[&format!("{BOB},,,,remove")], &[])
+        .assert_code(0);
+    let run = wd.assignments("next.csv", &[&format!("{ALICE},{},assign", uk(4))], &[]);
+    run.assert_code(1);
+    assert_eq!(wd.codes(run.job()), vec![(2, "COOLDOWN".into())]);
+    let run = wd.assignments(
+        "next0.csv",
+        &[&format!("{ALICE},{},Assign", uk(4))],
+        &["--cooldown", "0s"],
+    );
+    run.assert_code(0);
+    assert_eq!(wd.held_by(ALICE), (Some(uk(4)), vec![]));
 }
 
 #[test]

@@ -33,6 +33,8 @@ pub struct Source {
     pub sha256: String,
     pub encoding: &'static Encoding,
     pub delimiter: u8,
+    /// `\n`, or `\r` for a file with CR-only line ends.
+    pub eol: u8,
     pub layout: Layout,
     /// The row number of the header.
     pub header_row: u64,
@@ -66,12 +68,14 @@ pub fn open(path: &Path, forced: Option<Kind>) -> Result<Source, FileError> {
         ));
     }
     let (sha256, encoding) = scan(path).map_err(|e| err(None, e))?;
-    let (delimiter, header_row, layout) = read_header(path, encoding, forced)?;
+    let eol = line_end(path, encoding).map_err(|e| err(None, io_problem(&e)))?;
+    let (delimiter, header_row, layout) = read_header(path, encoding, eol, forced)?;
     Ok(Source {
         path: path.to_path_buf(),
         sha256,
         encoding,
         delimiter,
+        eol,
         layout,
         header_row,
     })
@@ -186,10 +190,31 @@ fn sniff_delimiter(line: &[u8]) -> u8 {
     delims[best]
 }
 
-/// Nothing but delimiters and white space.
+/// Nothing but delimiters and white space: a blank row.
 fn is_blank_line(line: &[u8], delimiter: u8) -> bool {
     line.iter()
         .all(|b| *b == delimiter || b.is_ascii_whitespace())
+}
+
+/// Before the header, while the delimiter is not known: nothing but any of
+/// the three delimiters and white space.
+fn is_blank_before_header(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| matches!(b, b',' | b';' | b'\t') || b.is_ascii_whitespace())
+}
+
+/// The line end of a file: `\r` when its first line ends in a lone CR (old
+/// Mac spreadsheets), else `\n` (LF and CRLF). Looks at the decoded text.
+fn line_end(path: &Path, encoding: &'static Encoding) -> std::io::Result<u8> {
+    let mut text = decoded(path, encoding)?;
+    let mut head = Vec::with_capacity(64 * 1024);
+    (&mut text).take(64 * 1024).read_to_end(&mut head)?;
+    let lone_cr = head
+        .iter()
+        .enumerate()
+        .find(|(_, b)| matches!(b, b'\r' | b'\n'))
+        .is_some_and(|(i, b)| *b == b'\r' && head.get(i + 1) != Some(&b'\n'));
+    Ok(if lone_cr { b'\r' } else { b'\n' })
 }
 
 /// Where a record stands in its quoting, byte by byte, as `csv_core` reads
@@ -246,6 +271,7 @@ impl Records {
         path: &Path,
         encoding: &'static Encoding,
         delimiter: Option<u8>,
+        eol: u8,
     ) -> Result<Records, FileError> {
         let lines =
             decoded(path, encoding).map_err(|e| FileError::new(path, None, io_problem(&e)))?;
@@ -261,19 +287,8 @@ impl Records {
             line_no: 0,
             row: 0,
             eof: false,
-            eol: b'\n',
+            eol,
         };
-        // A file whose first line ends in a lone CR has CR line ends.
-        if let Ok(buf) = records.lines.fill_buf() {
-            let cr = buf.iter().position(|b| *b == b'\r');
-            let lf = buf.iter().position(|b| *b == b'\n');
-            if let Some(cr) = cr
-                && lf.is_none_or(|lf| lf != cr + 1)
-                && lf.is_none_or(|lf| cr < lf)
-            {
-                records.eol = b'\r';
-            }
-        }
         let delimiter = match delimiter {
             Some(d) => d,
             None => {
@@ -285,11 +300,7 @@ impl Records {
                             "has no header row: start from `numbatch template KIND`",
                         ));
                     }
-                    if !records
-                        .line
-                        .iter()
-                        .all(|b| b",;\t".contains(b) || b.is_ascii_whitespace())
-                    {
+                    if !is_blank_before_header(&records.line) {
                         break;
                     }
                     records.row += 1;
@@ -466,9 +477,10 @@ pub const MAX_CELLS: usize = 1024;
 fn read_header(
     path: &Path,
     encoding: &'static Encoding,
+    eol: u8,
     forced: Option<Kind>,
 ) -> Result<(u8, u64, Layout), FileError> {
-    let mut records = Records::open(path, encoding, None)?;
+    let mut records = Records::open(path, encoding, None, eol)?;
     let Some((row, cells)) = records.next_record()? else {
         return Err(records.error(
             None,
@@ -503,8 +515,21 @@ pub struct Rows {
 
 impl Rows {
     pub fn new(source: &Source) -> Result<Rows, FileError> {
-        let mut records = Records::open(&source.path, source.encoding, Some(source.delimiter))?;
-        // Skip the header record (and any blank lines before it).
+        let mut records = Records::open(
+            &source.path,
+            source.encoding,
+            Some(source.delimiter),
+            source.eol,
+        )?;
+        // Skip the lines before the header (blank, as the header pass found
+        // them, whatever the delimiter makes of them), then the header.
+        for _ in 1..source.header_row {
+            if !records.read_line()? {
+                break;
+            }
+            records.row += 1;
+            records.fed = records.line.len();
+        }
         records.next_record()?;
         Ok(Rows { records })
     }

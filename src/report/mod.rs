@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::queue::{self, Job, Status};
-use crate::text::{escape, neutralise};
+use crate::text::{escape, escape_cell, neutralise};
 use rusqlite::Connection;
 use std::fs::File;
 use std::io::BufWriter;
@@ -94,8 +94,11 @@ pub fn write(conn: &Connection, job: &Job) -> Result<Paths> {
         let row = r.row.to_string();
         match (r.status, &r.op) {
             (Status::Failed, _) | (Status::Pending, _) | (_, None) => {
-                let mut cells: Vec<String> =
-                    r.raw.iter().map(|c| neutralise(c).into_owned()).collect();
+                let mut cells: Vec<String> = r
+                    .raw
+                    .iter()
+                    .map(|c| neutralise(&escape_cell(c)).into_owned())
+                    .collect();
                 cells.push(row);
                 cells.push(r.code.unwrap_or_else(|| "PENDING".to_string()));
                 cells.push(neutralise(&escape(&r.message)).into_owned());

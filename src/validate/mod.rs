@@ -105,8 +105,12 @@ pub fn row(layout: &Layout, raw: &RawRow, region: Option<Region>) -> Result<Op, 
             })?;
             let display = cell(Column::DisplayName);
             // Control characters (an escape sequence, a NUL) have no place in
-            // a name and could reach a terminal or a spreadsheet through it.
-            if display.chars().any(char::is_control) {
+            // a name and could reach a terminal or a spreadsheet through it;
+            // line breaks of a multi-line cell are the admin's to keep.
+            if display
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
                 return Err(RowError::new(
                     ErrorCode::InvalidValue,
                     format!(

@@ -1,0 +1,130 @@
+//! The demo of fixtures/demo (see its EXPECTED.md), run end to end.
+
+mod util;
+
+use std::collections::BTreeSet;
+use util::*;
+
+fn run_demo(wd: &Workdir) -> Run {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let files: Vec<String> = [
+        "users",
+        "numbers",
+        "leavers",
+        "retired-numbers",
+        "assignments",
+    ]
+    .iter()
+    .map(|f| format!("{dir}/{f}.csv"))
+    .collect();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    wd.run_files(&files, &[])
+}
+
+#[test]
+fn demo_exits_1_with_many_distinct_codes() {
+    let wd = Workdir::new();
+    let run = run_demo(&wd);
+    run.assert_code(1);
+    assert_eq!(run.jobs.len(), 5);
+    let assignments = &run.jobs[4];
+    assert_eq!(assignments.stem, "assignments");
+    let codes: BTreeSet<String> = wd.codes(assignments).into_iter().map(|(_, c)| c).collect();
+    assert!(codes.len() >= 10, "{codes:?}");
+    // The first four files apply in full.
+    for job in &run.jobs[..4] {
+        assert!(wd.failed(job).is_empty(), "{job:?}: {:?}", wd.failed(job));
+    }
+}
+
+#[test]
+fn demo_matches_expected_md() {
+    let wd = Workdir::new();
+    let run = run_demo(&wd);
+    run.assert_code(1);
+    let counts: Vec<(u64, u64, u64, u64)> = run
+        .jobs
+        .iter()
+        .map(|j| {
+            let v = wd.job_json(j.id);
+            let n = |k: &str| v[k].as_u64().unwrap();
+            (n("rows"), n("applied"), n("unchanged"), n("failed"))
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            (41, 41, 0, 0),
+            (91, 91, 0, 0),
+            (1, 1, 0, 0),
+            (2, 2, 0, 0),
+            (74, 53, 2, 19)
+        ]
+    );
+    let want: Vec<(u64, String)> = [
+        (15, "MISSING_FIELD"),
+        (18, "INVALID_UPN"),
+        (22, "PLAN_LIMIT"),
+        (34, "DUPLICATE_IN_FILE"),
+        (35, "SPREADSHEET_MANGLED"),
+        (36, "NOT_E164"),
+        (37, "INVALID_NUMBER"),
+        (38, "SERVICE_NUMBER"),
+        (39, "NUMBER_RELEASED"),
+        (40, "USER_HAS_PRIMARY"),
+        (47, "COOLDOWN"),
+        (50, "NOT_ASSIGNED_TO_USER"),
+        (51, "NUMBER_ASSIGNED"),
+        (55, "USER_NOT_VOICE_ENABLED"),
+        (56, "COOLDOWN"),
+        (72, "USER_NOT_FOUND"),
+        (73, "USER_NOT_FOUND"),
+        (74, "NUMBER_NOT_FOUND"),
+        (75, "UNKNOWN_ACTION"),
+    ]
+    .iter()
+    .map(|(r, c)| (*r, c.to_string()))
+    .collect();
+    let job = &run.jobs[4];
+    assert_eq!(wd.codes(job), want);
+    let unchanged: Vec<u64> = wd
+        .outcomes(job)
+        .into_iter()
+        .filter(|(_, o)| o == "unchanged")
+        .map(|(r, _)| r)
+        .collect();
+    assert_eq!(unchanged, [33, 46]);
+    // The directory afterwards.
+    let holdings = wd.holdings();
+    assert_eq!(holdings.len(), 47);
+    assert_eq!(holdings.values().filter(|(_, a)| a == "assign").count(), 37);
+    assert_eq!(wd.users_now().len(), 40);
+    assert_eq!(wd.numbers_now().len(), 91 - 2);
+    assert_eq!(
+        wd.held_by("megan.bowen@contoso.com"),
+        (
+            Some("+12125550105".into()),
+            vec![
+                "+12125550106".into(),
+                "+12125550107".into(),
+                "+12125550108".into(),
+                "+12125550109".into()
+            ]
+        )
+    );
+    assert_eq!(
+        wd.held_by("oliver.bennett@fabrikam.co.uk"),
+        (
+            Some("+441614960001".into()),
+            vec!["+442079460001".into(), "+442079460002".into()]
+        )
+    );
+    assert_eq!(
+        wd.held_by("alex.wilber@contoso.com"),
+        (Some("+12125550116".into()), vec![])
+    );
+    assert_eq!(
+        wd.held_by("lea.becker@contoso.de"),
+        (Some("+496990009001".into()), vec![])
+    );
+}
