@@ -27,6 +27,9 @@ pub struct Cli {
     /// No progress bar and no notes on standard error.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// The largest CSV file taken, in MiB.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = crate::read::DEFAULT_MAX_FILE_MIB)]
+    pub max_file_size: u64,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -899,3 +899,24 @@ fn retry_runs_the_failed_rows_again_as_a_new_job() {
     assert!(wd.exists(&format!("reports/{}-wave-retry.failed.csv", job.id)));
     assert_eq!(wd.held_by("zed@contoso.com"), (Some(uk(2)), vec![]));
 }
+
+#[test]
+fn a_file_over_max_file_size_is_rejected_whole_and_the_limit_can_be_raised() {
+    let wd = Workdir::new();
+    let body = format!("PhoneNumber\n{}\n", uk(1));
+    // 1,200 users with long display names: over 1 MiB, few rows.
+    let name = "N".repeat(900);
+    let big: String = std::iter::once("UserPrincipalName,DisplayName\n".to_string())
+        .chain((0..1_200).map(|i| format!("u{i}@contoso.com,{name}\n")))
+        .collect();
+    assert!(big.len() > 1024 * 1024, "over 1 MiB");
+    wd.create("big.csv", &big);
+    wd.create("small.csv", &body);
+    let run = wd.exec(&["--max-file-size", "1", "run", "big.csv"]);
+    run.assert_code(2);
+    assert!(run.stderr.contains("big.csv"), "{}", run.stderr);
+    assert!(run.stderr.contains("--max-file-size"), "{}", run.stderr);
+    assert!(wd.jobs().is_empty(), "nothing queued");
+    wd.exec(&["--max-file-size", "1", "run", "small.csv"]).assert_code(0);
+    wd.exec(&["--max-file-size", "2", "run", "big.csv"]).assert_code(0);
+}

@@ -483,7 +483,7 @@ fn assert_ran(
 fn check_reports(wd: &Workdir, job: &JobRef, kind: Kind, input: &Path, rows: u64) {
     let template: Vec<&str> = kind.columns().iter().map(|c| c.name()).collect();
     // The input as numbatch reads it: row number → cells in the template's columns.
-    let source = read::open(input, None).expect("an accepted file reads");
+    let source = read::open(input, None, u64::MAX).expect("an accepted file reads");
     let written: HashMap<u64, Vec<String>> = Rows::new(&source)
         .unwrap()
         .map(|r| {
@@ -558,7 +558,7 @@ fn check_exports(wd: &Workdir) {
 
 /// numbatch reads a CSV it wrote, as it is, to the same number of records.
 fn assert_reads_back(path: &Path, kind: Option<Kind>, records: usize) {
-    let source = read::open(path, kind).unwrap_or_else(|e| {
+    let source = read::open(path, kind, u64::MAX).unwrap_or_else(|e| {
         panic!(
             "{}: numbatch cannot read back what it wrote: {e}",
             path.display()

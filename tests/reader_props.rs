@@ -204,7 +204,7 @@ fn write_record(cells: &[String], delimiter: u8) -> Vec<u8> {
 
 /// Every record of `path` with its row number, and the header's row number.
 fn read_all(path: &Path) -> (u64, Vec<(u64, Vec<String>)>) {
-    let source = read::open(path, None).unwrap_or_else(|e| panic!("rejected: {e}"));
+    let source = read::open(path, None, u64::MAX).unwrap_or_else(|e| panic!("rejected: {e}"));
     let rows = Rows::new(&source)
         .unwrap()
         .map(|r| {
@@ -246,7 +246,7 @@ fn write_report(rows: &[Vec<String>]) -> Vec<u8> {
 /// written cell, cleaned, with the value it was written from, cleaned.
 fn assert_report_reads_back(rows: &[Vec<String>]) -> Result<(), TestCaseError> {
     let file = temp_file(&write_report(rows));
-    let source = read::open(&file.path, Some(Kind::Assignments))
+    let source = read::open(&file.path, Some(Kind::Assignments), u64::MAX)
         .map_err(|e| TestCaseError::fail(format!("report rejected: {e}")))?;
     let read: Vec<_> = Rows::new(&source).unwrap().collect();
     prop_assert_eq!(read.len(), rows.len());
@@ -291,7 +291,7 @@ proptest! {
             Ok(())
         };
         for forced in [None, Some(Kind::Users), Some(Kind::Assignments)] {
-            let source = match read::open(&file.path, forced) {
+            let source = match read::open(&file.path, forced, u64::MAX) {
                 Ok(source) => source,
                 Err(e) => {
                     check_error(&e)?;

@@ -22,6 +22,8 @@ pub struct Config {
     pub db: PathBuf,
     pub reports: PathBuf,
     pub quiet: bool,
+    /// The largest file taken, in bytes.
+    pub max_file_bytes: u64,
 }
 
 impl Config {
@@ -65,6 +67,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         db: cli.db,
         reports: cli.reports,
         quiet: cli.quiet,
+        max_file_bytes: cli.max_file_size.saturating_mul(1024 * 1024),
     };
     match cli.command {
         Command::Template { kind, output } => template::run(kind.into(), output.as_deref()),

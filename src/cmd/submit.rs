@@ -15,7 +15,7 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     let mut sources = Vec::new();
     let mut rejected = Vec::new();
     for path in &args.files {
-        match read::open(path, forced) {
+        match read::open(path, forced, config.max_file_bytes) {
             Ok(source) => sources.push(source),
             Err(e) => rejected.push(e),
         }

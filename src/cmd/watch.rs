@@ -166,7 +166,14 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
             if stop.load(Ordering::Relaxed) {
                 break;
             }
-            match process(&mut store, &folders, &path, args.job, &stop)? {
+            match process(
+                &mut store,
+                &folders,
+                &path,
+                args.job,
+                config.max_file_bytes,
+                &stop,
+            )? {
                 Step::Blocked => blocked = true,
                 Step::Failed => any_failed = true,
                 Step::Handled => {}
@@ -267,6 +274,7 @@ fn process(
     folders: &Folders,
     path: &Path,
     job_args: &JobArgs,
+    max_file_bytes: u64,
     stop: &AtomicBool,
 ) -> Result<Step> {
     let Ok(file) = File::open(path) else {
@@ -280,7 +288,7 @@ fn process(
     }
     let name = file_name(path);
     let reports_dir = folders.reports.display().to_string();
-    let source = match read::open(path, None) {
+    let source = match read::open(path, None, max_file_bytes) {
         Ok(s) => s,
         Err(e) => {
             reject(folders, path, &e.to_string())?;

@@ -54,8 +54,12 @@ impl Source {
     }
 }
 
-/// Checks a file as a whole (readable, text, a known header) and hashes it.
-pub fn open(path: &Path, forced: Option<Kind>) -> Result<Source, FileError> {
+/// The largest file taken by default (`--max-file-size` raises it).
+pub const DEFAULT_MAX_FILE_MIB: u64 = 1024;
+
+/// Checks a file as a whole (readable, text, a known header, at most
+/// `max_bytes`) and hashes it.
+pub fn open(path: &Path, forced: Option<Kind>, max_bytes: u64) -> Result<Source, FileError> {
     let err = |line, msg: String| FileError::new(path, line, msg);
     let meta = std::fs::metadata(path).map_err(|e| err(None, io_problem(&e)))?;
     if meta.is_dir() {
@@ -67,7 +71,17 @@ pub fn open(path: &Path, forced: Option<Kind>) -> Result<Source, FileError> {
             "is not a regular file (a pipe or device?): save the data to a .csv file".into(),
         ));
     }
-    let (sha256, encoding) = scan(path).map_err(|e| err(None, e))?;
+    if meta.len() > max_bytes {
+        return Err(err(
+            None,
+            format!(
+                "is {} MiB, more than the {} MiB numbatch takes: split it, or raise --max-file-size",
+                meta.len() / (1024 * 1024),
+                max_bytes / (1024 * 1024)
+            ),
+        ));
+    }
+    let (sha256, encoding) = scan(path, max_bytes).map_err(|e| err(None, e))?;
     let eol = line_end(path, encoding).map_err(|e| err(None, io_problem(&e)))?;
     let (delimiter, header_row, layout) = read_header(path, encoding, eol, forced)?;
     Ok(Source {
@@ -92,7 +106,7 @@ fn io_problem(e: &std::io::Error) -> String {
 /// One pass over the bytes: the SHA-256 of the content, and the encoding
 /// (a BOM decides; otherwise UTF-8 when the bytes are valid UTF-8, else
 /// Windows-1252, which is what Excel writes on Windows).
-fn scan(path: &Path) -> Result<(String, &'static Encoding), String> {
+fn scan(path: &Path, max_bytes: u64) -> Result<(String, &'static Encoding), String> {
     let mut file = File::open(path).map_err(|e| io_problem(&e))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
@@ -109,6 +123,12 @@ fn scan(path: &Path) -> Result<(String, &'static Encoding), String> {
         let chunk = &buf[..n];
         hasher.update(chunk);
         total += n as u64;
+        if total > max_bytes {
+            return Err(format!(
+                "grew past the {} MiB numbatch takes while it was read: split it, or raise --max-file-size",
+                max_bytes / (1024 * 1024)
+            ));
+        }
         if first {
             first = false;
             bom = Encoding::for_bom(chunk).map(|(enc, _)| enc);
@@ -556,7 +576,7 @@ mod tests {
             .map_err(|e| FileError::new(Path::new("tmp"), None, e.to_string()))?;
         let path = dir.path().join("in.csv");
         std::fs::write(&path, bytes).map_err(|e| FileError::new(&path, None, e.to_string()))?;
-        let source = open(&path, None)?;
+        let source = open(&path, None, u64::MAX)?;
         let rows = Rows::new(&source)?.collect::<Result<Vec<_>, _>>()?;
         Ok((source, rows))
     }
