@@ -917,6 +917,8 @@ fn a_file_over_max_file_size_is_rejected_whole_and_the_limit_can_be_raised() {
     assert!(run.stderr.contains("big.csv"), "{}", run.stderr);
     assert!(run.stderr.contains("--max-file-size"), "{}", run.stderr);
     assert!(wd.jobs().is_empty(), "nothing queued");
-    wd.exec(&["--max-file-size", "1", "run", "small.csv"]).assert_code(0);
-    wd.exec(&["--max-file-size", "2", "run", "big.csv"]).assert_code(0);
+    wd.exec(&["--max-file-size", "1", "run", "small.csv"])
+        .assert_code(0);
+    wd.exec(&["--max-file-size", "2", "run", "big.csv"])
+        .assert_code(0);
 }

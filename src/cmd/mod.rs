@@ -104,6 +104,34 @@ fn seconds(s: f64) -> Result<std::time::Duration> {
         .map_err(|_| Error::Usage(format!("{s} is not a number of seconds")))
 }
 
+/// Runs jobs for one command: one owner name and one stop flag for all.
+pub struct Runner {
+    me: String,
+    quiet: bool,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Runner {
+    pub fn new(config: &Config) -> Runner {
+        Runner {
+            me: crate::queue::owner::me(),
+            quiet: config.quiet,
+            stop: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    pub fn run(&self, store: &mut Store, job: &crate::queue::Job) -> Result<Summary> {
+        crate::pipeline::run_job(store, job, &self.me, self.quiet, &self.stop)
+    }
+
+    /// Runs a job just queued by this command.
+    pub fn run_id(&self, store: &mut Store, id: i64) -> Result<Summary> {
+        let job = crate::queue::job(&store.conn, id)?
+            .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
+        self.run(store, &job)
+    }
+}
+
 /// Prints what became of the jobs a command ran; the exit code follows.
 pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();

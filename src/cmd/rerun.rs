@@ -1,7 +1,7 @@
 //! `numbatch retry ID` and `numbatch undo ID`: new jobs made from an
 //! earlier one (its failed rows as written, or the reverse of its changes).
 
-use super::{Config, report_summaries};
+use super::{Config, Runner, report_summaries};
 use crate::apply::rules;
 use crate::batch::paged;
 use crate::cli::JobArgs;
@@ -11,7 +11,6 @@ use crate::pipeline;
 use crate::queue::{self, Job, NewJob, Origin};
 use crate::read::{Layout, RawRow};
 use crate::store::{Store, directory};
-use std::sync::atomic::AtomicBool;
 
 const PAGE: usize = 500;
 
@@ -115,13 +114,7 @@ fn run_derived(
     };
     let layout = Layout::template(parent.kind);
     let id = pipeline::load(store, &new, &layout, rows, args.region)?;
-    let job =
-        queue::job(&store.conn, id)?.ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
-    config.note(format!(
-        "queued job {id}: {suffix} of job {} ({} rows)",
-        parent.id, job.rows
-    ));
-    let stop = AtomicBool::new(false);
-    let summary = pipeline::run_job(store, &job, &queue::owner::me(), config.quiet, &stop)?;
+    config.note(format!("queued job {id}: {suffix} of job {}", parent.id));
+    let summary = Runner::new(config).run_id(store, id)?;
     report_summaries(&[summary])
 }

@@ -1,13 +1,12 @@
 //! `numbatch run FILE...` and `numbatch submit FILE...`
 
-use super::{Config, report_summaries};
+use super::{Config, Runner, report_summaries};
 use crate::cli::SubmitArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::pipeline;
 use crate::queue::{self, NewJob, Origin};
 use crate::read::{self, Rows, Source};
 use crate::store::Store;
-use std::sync::atomic::AtomicBool;
 
 pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode> {
     // Every file's header is checked before any is queued.
@@ -33,8 +32,7 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     }
     let mut store = config.store()?;
     queue::sweep_abandoned(&store.conn)?;
-    let me = queue::owner::me();
-    let stop = AtomicBool::new(false);
+    let runner = Runner::new(config);
     let mut summaries = Vec::new();
     if process {
         // Jobs a dead process left half done are finished first: they came first.
@@ -51,13 +49,7 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
                     job.id,
                     crate::text::escape(&job.file)
                 ));
-                summaries.push(pipeline::run_job(
-                    &mut store,
-                    &job,
-                    &me,
-                    config.quiet,
-                    &stop,
-                )?);
+                summaries.push(runner.run(&mut store, &job)?);
             }
         }
     }
@@ -95,15 +87,7 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     }
     for id in ids {
         if process {
-            let job = queue::job(&store.conn, id)?
-                .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?;
-            summaries.push(pipeline::run_job(
-                &mut store,
-                &job,
-                &me,
-                config.quiet,
-                &stop,
-            )?);
+            summaries.push(runner.run_id(&mut store, id)?);
         } else {
             println!("{id}");
         }
