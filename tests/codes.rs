@@ -242,7 +242,6 @@ fn spreadsheet_mangled() {
 }
 
 #[test]
-#[ignore = "PENDING: the real phone-number module (src/validate/phone.rs is a stub)"]
 fn spreadsheet_mangled_message_is_actionable() {
     let rec = one_assignment_fails(&[], &format!("{ALICE},4.42079460011E+11,add"), &[]);
     // The message shows the value and says what happened to it.
@@ -261,7 +260,6 @@ fn not_e164() {
 }
 
 #[test]
-#[ignore = "PENDING: the real phone-number module (src/validate/phone.rs is a stub)"]
 fn not_e164_suggests_the_plus_form() {
     let rec = one_assignment_fails(&[], &format!("{ALICE},442079460003,assign"), &[]);
     assert_code(&rec, "NOT_E164", &["+442079460003"]);
@@ -292,7 +290,6 @@ fn invalid_number() {
 }
 
 #[test]
-#[ignore = "PENDING: the real phone-number module (src/validate/phone.rs is a stub)"]
 fn invalid_number_message_shows_the_number() {
     let rec = one_assignment_fails(&[], &format!("{ALICE},+44 20 7946 001,add"), &[]);
     let msg = &rec["Error"];

@@ -308,7 +308,6 @@ fn national_number_without_region_is_not_e164() {
 }
 
 #[test]
-#[ignore = "PENDING: the real phone-number module (src/validate/phone.rs is a stub)"]
 fn missing_plus_is_not_e164_with_the_plus_suggestion() {
     let wd = Workdir::new();
     wd.setup_directory();
