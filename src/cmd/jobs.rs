@@ -16,6 +16,7 @@ fn job_json(job: &Job, c: &Counts) -> Value {
     json!({
         "id": job.id,
         "file": job.file,
+        "stem": job.stem,
         "kind": job.kind,
         "state": job.state,
         "dry_run": job.dry_run,

@@ -481,14 +481,10 @@ fn test_tmpdir() -> Option<PathBuf> {
 }
 
 fn job_ref(j: &serde_json::Value) -> JobRef {
-    let file = j["file"].as_str().expect("job file");
     JobRef {
         id: j["id"].as_i64().expect("job id"),
-        stem: Path::new(file)
-            .file_stem()
-            .expect("file stem")
-            .to_string_lossy()
-            .into_owned(),
+        // The report stem: the file's, or `<file>-retry` / `<file>-undo`.
+        stem: j["stem"].as_str().expect("job stem").to_string(),
     }
 }
 
