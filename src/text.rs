@@ -3,35 +3,12 @@
 /// Shows control and invisible characters escaped, so that input can never
 /// drive the admin's terminal or hide inside a message.
 pub fn escape(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if needs_escape(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escape_where(s, needs_escape).into_owned()
 }
 
-/// Control characters, and the invisible ones that make two strings look
-/// alike: zero-width characters, direction marks and the byte-order mark.
-pub fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || is_invisible(c)
-}
-
-/// A cell as written into a report, as the admin wrote it, except a NUL
-/// (shown as `\u{0}`): no CSV reader, numbatch's included, takes one back.
-pub fn escape_cell(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| c == '\0';
-    if !s.chars().any(bad) {
+/// `s` with the characters `bad` picks shown as Rust escapes.
+fn escape_where(s: &str, bad: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(&bad) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -43,6 +20,42 @@ pub fn escape_cell(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Invisible characters that make two strings look alike: zero-width and
+/// joining characters, direction marks and overrides, variation selectors,
+/// fillers, tags and the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// A cell as written into a report, as the admin wrote it, except a NUL
+/// (shown as `\u{0}`): no CSV reader, numbatch's included, takes one back.
+pub fn escape_cell(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_where(s, |c| c == '\0')
 }
 
 /// A path as a message shows it: escaped like any input.

@@ -619,34 +619,11 @@ fn shown(s: &str) -> String {
 fn shown_char(c: char) -> String {
     if c.is_control() {
         c.escape_default().to_string()
-    } else if is_invisible(c) {
+    } else if crate::text::is_invisible(c) {
         c.escape_unicode().to_string()
     } else {
         c.to_string()
     }
-}
-
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{034F}'
-            | '\u{061C}'
-            | '\u{115F}'
-            | '\u{1160}'
-            | '\u{17B4}'
-            | '\u{17B5}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}'
-            | '\u{FEFF}'
-            | '\u{FFA0}'
-            | '\u{FFF0}'..='\u{FFFB}'
-            | '\u{E0000}'..='\u{E0FFF}'
-    )
 }
 
 // ---------------------------------------------------------------------------
@@ -1364,7 +1341,9 @@ mod tests {
             for region in [None, Some(Region::GB)] {
                 let e = err(cell, region);
                 assert!(
-                    !e.message.chars().any(|c| c.is_control() || is_invisible(c)),
+                    !e.message
+                        .chars()
+                        .any(|c| c.is_control() || crate::text::is_invisible(c)),
                     "{cell:?}: {:?}",
                     e.message
                 );
