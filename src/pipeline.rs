@@ -22,8 +22,9 @@ pub fn load(
     layout: &Layout,
     rows: impl Iterator<Item = Result<RawRow>>,
     region: Option<Region>,
+    quiet: bool,
 ) -> Result<i64> {
-    let staged = stage(store, new, layout, rows, region)?;
+    let staged = stage(store, new, layout, rows, region, quiet)?;
     staged.queue(store)
 }
 
@@ -54,9 +55,21 @@ pub fn stage(
     layout: &Layout,
     rows: impl Iterator<Item = Result<RawRow>>,
     region: Option<Region>,
+    quiet: bool,
 ) -> Result<Staged> {
     let id = queue::create(&store.conn, new)?;
-    match load_rows(store, id, layout, rows, region, new.options.batch_size) {
+    let progress = Progress::counter(quiet, new.stem);
+    let loaded = load_rows(
+        store,
+        id,
+        layout,
+        rows,
+        region,
+        new.options.batch_size,
+        &progress,
+    );
+    progress.finish();
+    match loaded {
         Ok(rows) => Ok(Staged { id, rows }),
         Err(e) => {
             Staged { id, rows: 0 }.discard(store);
@@ -72,6 +85,7 @@ fn load_rows(
     rows: impl Iterator<Item = Result<RawRow>>,
     region: Option<Region>,
     batch_size: usize,
+    progress: &Progress,
 ) -> Result<u64> {
     let mut total = 0;
     let mut batches = batches(rows, batch_size);
@@ -88,6 +102,7 @@ fn load_rows(
             })
             .collect();
         total += queued.len() as u64;
+        progress.inc(queued.len() as u64);
         timing::time(Phase::Queue, || {
             queue::insert_batch(&mut store.conn, id, layout.kind, queued)
         })?;

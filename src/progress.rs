@@ -15,9 +15,24 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
         if let Ok(style) = ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} rows ({per_sec}, {eta} left)",
+            "{prefix} [{bar:30}] {human_pos}/{human_len} rows ({elapsed}, {eta} left)",
         ) {
             bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix(label.to_string());
+        Progress { bar: Some(bar) }
+    }
+
+    /// A counter for work of unknown length (reading and checking a file).
+    pub fn counter(quiet: bool, label: &str) -> Progress {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} {prefix}: {human_pos} rows read and checked ({elapsed})",
+        ) {
+            bar.set_style(style);
         }
         bar.set_prefix(label.to_string());
         Progress { bar: Some(bar) }

@@ -113,7 +113,7 @@ fn run_derived(
         parent: Some(parent.id),
     };
     let layout = Layout::template(parent.kind);
-    let id = pipeline::load(store, &new, &layout, rows, args.region)?;
+    let id = pipeline::load(store, &new, &layout, rows, args.region, config.quiet)?;
     config.note(format!("queued job {id}: {suffix} of job {}", parent.id));
     let summary = Runner::new(config).run_id(store, id)?;
     report_summaries(&[summary])

@@ -137,7 +137,14 @@ fn stage_one(
         parent: None,
     };
     let rows = Rows::new(source)?.map(|r| r.map_err(Error::from));
-    let staged = pipeline::stage(store, &new, &source.layout, rows, args.job.region)?;
+    let staged = pipeline::stage(
+        store,
+        &new,
+        &source.layout,
+        rows,
+        args.job.region,
+        config.quiet,
+    )?;
     let id = staged.id;
     let counts = queue::counts(&store.conn, id)?;
     config.note(format!(

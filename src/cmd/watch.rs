@@ -332,7 +332,8 @@ fn process(
                 parent: None,
             };
             let rows = Rows::new(&source)?.map(|r| r.map_err(Error::from));
-            let id = match pipeline::load(store, &new, &source.layout, rows, job_args.region) {
+            let id = match pipeline::load(store, &new, &source.layout, rows, job_args.region, true)
+            {
                 Ok(id) => id,
                 Err(Error::File(e)) => {
                     reject(folders, path, &e.to_string())?;
