@@ -6,7 +6,7 @@ pub mod rules;
 
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::queue::{self, Counts, Job, Status};
+use crate::queue::{self, Job, Status};
 use crate::store::{Store, directory, now_ms};
 use rules::{Clock, Outcome};
 use rusqlite::TransactionBehavior;
@@ -103,9 +103,4 @@ fn apply_rows(
         progress.inc(rows.len() as u64);
         crate::testhook::after_batch();
     }
-}
-
-/// A job's counts, for summaries.
-pub fn counts(store: &Store, job: &Job) -> Result<Counts> {
-    queue::counts(&store.conn, job.id)
 }

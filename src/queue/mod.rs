@@ -119,54 +119,42 @@ impl Status {
 
 const JOB_COLUMNS: &str = "id, file, stem, kind, state, dry_run, options, reports_dir, origin, parent, rows, owner, heartbeat_at, created_at, started_at, finished_at";
 
-fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Job, String)> {
+fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let kind: String = r.get(3)?;
     let origin: String = r.get(8)?;
     let options: String = r.get(6)?;
-    Ok((
-        Job {
-            id: r.get(0)?,
-            file: r.get(1)?,
-            stem: r.get(2)?,
-            kind: Kind::parse(&kind).unwrap_or(Kind::Assignments),
-            state: r.get(4)?,
-            dry_run: r.get(5)?,
-            options: JobOptions {
-                batch_size: 500,
-                region: None,
-                cooldown_ms: 0,
-            },
-            reports_dir: r.get(7)?,
-            origin: match origin.as_str() {
-                "retry" => Origin::Retry,
-                "undo" => Origin::Undo,
-                _ => Origin::File,
-            },
-            parent: r.get(9)?,
-            rows: r.get::<_, i64>(10)? as u64,
-            owner: r.get(11)?,
-            heartbeat_at: r.get(12)?,
-            created_at: r.get(13)?,
-            started_at: r.get(14)?,
-            finished_at: r.get(15)?,
-        },
+    let options = serde_json::from_str(&options).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(Job {
+        id: r.get(0)?,
+        file: r.get(1)?,
+        stem: r.get(2)?,
+        kind: Kind::parse(&kind).unwrap_or(Kind::Assignments),
+        state: r.get(4)?,
+        dry_run: r.get(5)?,
         options,
-    ))
-}
-
-fn with_options((mut job, options): (Job, String)) -> Result<Job> {
-    job.options = serde_json::from_str(&options)?;
-    Ok(job)
+        reports_dir: r.get(7)?,
+        origin: match origin.as_str() {
+            "retry" => Origin::Retry,
+            "undo" => Origin::Undo,
+            _ => Origin::File,
+        },
+        parent: r.get(9)?,
+        rows: r.get::<_, i64>(10)? as u64,
+        owner: r.get(11)?,
+        heartbeat_at: r.get(12)?,
+        created_at: r.get(13)?,
+        started_at: r.get(14)?,
+        finished_at: r.get(15)?,
+    })
 }
 
 pub fn job(conn: &Connection, id: i64) -> Result<Option<Job>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1 AND state != 'loading'"
     ))?;
-    st.query_row([id], job_from)
-        .optional()?
-        .map(with_options)
-        .transpose()
+    Ok(st.query_row([id], job_from).optional()?)
 }
 
 /// Every job (not those still loading), oldest first.
@@ -175,16 +163,16 @@ pub fn jobs(conn: &Connection) -> Result<Vec<Job>> {
         "SELECT {JOB_COLUMNS} FROM jobs WHERE state != 'loading' ORDER BY id"
     ))?;
     let rows = st.query_map([], job_from)?;
-    rows.map(|r| with_options(r?)).collect()
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Jobs not done yet, oldest first.
 pub fn open_jobs(conn: &Connection) -> Result<Vec<Job>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id"
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'queued' OR state = 'running' ORDER BY id"
     ))?;
     let rows = st.query_map([], job_from)?;
-    rows.map(|r| with_options(r?)).collect()
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The earlier real (not dry-run) job with the same content, if any.
@@ -193,10 +181,7 @@ pub fn same_content(conn: &Connection, sha256: &str) -> Result<Option<Job>> {
         "SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ?1 AND dry_run = 0 AND state != 'loading'
          ORDER BY id DESC LIMIT 1"
     ))?;
-    st.query_row([sha256], job_from)
-        .optional()?
-        .map(with_options)
-        .transpose()
+    Ok(st.query_row([sha256], job_from).optional()?)
 }
 
 /// Starts a job in state `loading`: invisible until `queue_job`.
