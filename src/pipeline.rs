@@ -3,10 +3,11 @@
 
 use crate::apply::{self, Ended};
 use crate::batch::batches;
-use crate::error::Result;
+use crate::cli::JobArgs;
+use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::queue::{self, Counts, Job, NewJob, QueuedRow};
-use crate::read::{Layout, RawRow};
+use crate::queue::{self, Counts, Job, NewJob, Origin, QueuedRow};
+use crate::read::{Layout, RawRow, Rows, Source};
 use crate::report;
 use crate::store::Store;
 use crate::timing::{self, Phase};
@@ -46,6 +47,32 @@ impl Staged {
         // Best effort: a leftover loading job is invisible and swept later.
         let _ = queue::discard(&store.conn, self.id);
     }
+}
+
+/// Stores a file's rows as a new job, without queueing it.
+pub fn stage_file(
+    store: &mut Store,
+    source: &Source,
+    job: &JobArgs,
+    reports_dir: &str,
+    quiet: bool,
+) -> Result<Staged> {
+    let options = job.options();
+    let file = source.path.display().to_string();
+    let stem = source.stem();
+    let new = NewJob {
+        file: &file,
+        stem: &stem,
+        sha256: &source.sha256,
+        kind: source.kind(),
+        dry_run: job.dry_run,
+        options: &options,
+        reports_dir,
+        origin: Origin::File,
+        parent: None,
+    };
+    let rows = Rows::new(source)?.map(|r| r.map_err(Error::from));
+    stage(store, &new, &source.layout, rows, job.region, quiet)
 }
 
 /// Stores the rows of a new job without queueing it.

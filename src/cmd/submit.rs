@@ -4,8 +4,8 @@ use super::{Config, Runner, report_summaries};
 use crate::cli::SubmitArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::pipeline;
-use crate::queue::{self, NewJob, Origin};
-use crate::read::{self, Rows, Source};
+use crate::queue;
+use crate::read::{self, Source};
 use crate::store::Store;
 
 pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode> {
@@ -121,30 +121,8 @@ fn stage_one(
         ));
         return Ok(None);
     }
-    let options = args.job.options();
     let reports_dir = config.reports_dir()?;
-    let file = source.path.display().to_string();
-    let stem = source.stem();
-    let new = NewJob {
-        file: &file,
-        stem: &stem,
-        sha256: &source.sha256,
-        kind: source.kind(),
-        dry_run: args.job.dry_run,
-        options: &options,
-        reports_dir: &reports_dir,
-        origin: Origin::File,
-        parent: None,
-    };
-    let rows = Rows::new(source)?.map(|r| r.map_err(Error::from));
-    let staged = pipeline::stage(
-        store,
-        &new,
-        &source.layout,
-        rows,
-        args.job.region,
-        config.quiet,
-    )?;
+    let staged = pipeline::stage_file(store, source, &args.job, &reports_dir, config.quiet)?;
     let id = staged.id;
     let counts = queue::counts(&store.conn, id)?;
     config.note(format!(

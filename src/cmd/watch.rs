@@ -13,8 +13,8 @@ use crate::cli::JobArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::model::Kind;
 use crate::pipeline;
-use crate::queue::{self, NewJob, Origin};
-use crate::read::{self, Rows};
+use crate::queue;
+use crate::read;
 use crate::store::{Store, now_ms, show_time};
 use crate::text::escape;
 use std::collections::HashMap;
@@ -296,7 +296,6 @@ fn process(
         }
     };
     let me = queue::owner::me();
-    let file_str = path.display().to_string();
     let job = match queue::same_content(&store.conn, &source.sha256)? {
         // Done: this content was processed before (or this very file, by a
         // watcher killed before it could move it on).
@@ -318,22 +317,9 @@ fn process(
         // (or a copy of a file still being worked on: it waits its turn).
         Some(job) => job,
         None => {
-            let options = job_args.options();
-            let stem = source.stem();
-            let new = NewJob {
-                file: &file_str,
-                stem: &stem,
-                sha256: &source.sha256,
-                kind: source.kind(),
-                dry_run: false,
-                options: &options,
-                reports_dir: &reports_dir,
-                origin: Origin::File,
-                parent: None,
-            };
-            let rows = Rows::new(&source)?.map(|r| r.map_err(Error::from));
-            let id = match pipeline::load(store, &new, &source.layout, rows, job_args.region, true)
-            {
+            let staged = pipeline::stage_file(store, &source, job_args, &reports_dir, true)
+                .and_then(|staged| staged.queue(store));
+            let id = match staged {
                 Ok(id) => id,
                 Err(Error::File(e)) => {
                     reject(folders, path, &e.to_string())?;
