@@ -393,6 +393,12 @@ fn dry_run_changes_nothing_and_says_what_would_happen() {
     assert_eq!(j["state"], "done");
     assert_eq!(j["failed"], 1);
     assert_eq!(j["pending"], 0);
+    // The rows that would apply count as applied (dry_run says they were not),
+    // so the counts always add up to the rows.
+    assert_eq!(j["applied"], 2);
+    assert_eq!(j["would_apply"], 2);
+    assert_eq!(j["unchanged"], 1);
+    assert_eq!(j["rows"], 4);
     // Nothing changed.
     assert_eq!(wd.held_by(BOB), (None, vec![]));
     // A dry run does not count as submitted: the real run goes ahead.

@@ -23,7 +23,9 @@ fn job_json(job: &Job, c: &Counts) -> Value {
         "origin": job.origin,
         "parent": job.parent,
         "rows": job.rows,
-        "applied": c.applied,
+        // A dry run applies nothing: its rows that would apply count here, so
+        // applied + unchanged + failed + pending is always rows.
+        "applied": if job.dry_run { c.would_apply } else { c.applied },
         "unchanged": c.unchanged,
         "would_apply": c.would_apply,
         "failed": c.failed,
