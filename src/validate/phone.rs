@@ -290,7 +290,7 @@ fn accept(
         return Err(invalid(
             cell,
             format!(
-                "Number {e164} has {n} digits; an E.164 number has {MIN_DIGITS} to {MAX_DIGITS}"
+                "it reads as {e164}, which has {n} digits; an E.164 number has {MIN_DIGITS} to {MAX_DIGITS}"
             ),
         ));
     }
