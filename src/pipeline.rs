@@ -114,27 +114,64 @@ fn load_rows(
     batch_size: usize,
     progress: &Progress,
 ) -> Result<u64> {
-    let mut total = 0;
-    let mut batches = batches(rows, batch_size);
-    while let Some(batch) = timing::time(Phase::Read, || batches.next()) {
-        let batch = batch?;
-        let checked = timing::time(Phase::Validate, || validate::batch(layout, &batch, region));
-        let queued: Vec<QueuedRow> = batch
-            .into_iter()
-            .zip(checked)
-            .map(|(raw, checked)| QueuedRow {
-                row: raw.row,
-                raw: layout.template_cells(&raw.cells),
-                checked,
+    // Two stages that overlap: a validator thread checks batch N+1 (rayon
+    // inside) while this thread stores batch N. At most two batches are in
+    // flight, so memory stays bounded by the batch size.
+    std::thread::scope(|scope| {
+        let (to_validator, batches_in) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(1);
+        let (to_store, checked_in) = std::sync::mpsc::sync_channel::<Vec<QueuedRow>>(1);
+        scope.spawn(move || {
+            for batch in batches_in {
+                let queued = timing::time(Phase::Validate, || check(layout, batch, region));
+                if to_store.send(queued).is_err() {
+                    break; // the storing side stopped on an error
+                }
+            }
+        });
+        let mut total = 0;
+        let mut in_flight = 0;
+        let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
+            total += queued.len() as u64;
+            progress.inc(queued.len() as u64);
+            timing::time(Phase::Queue, || {
+                queue::insert_batch(&mut store.conn, id, layout.kind, queued)
             })
-            .collect();
-        total += queued.len() as u64;
-        progress.inc(queued.len() as u64);
-        timing::time(Phase::Queue, || {
-            queue::insert_batch(&mut store.conn, id, layout.kind, queued)
-        })?;
-    }
-    Ok(total)
+            .map(drop)
+        };
+        let mut batches = batches(rows, batch_size);
+        while let Some(batch) = timing::time(Phase::Read, || batches.next()) {
+            if to_validator.send(batch?).is_err() {
+                break;
+            }
+            in_flight += 1;
+            if in_flight == 2 {
+                if let Ok(queued) = checked_in.recv() {
+                    store_one(queued)?;
+                }
+                in_flight -= 1;
+            }
+        }
+        drop(to_validator);
+        for queued in checked_in {
+            store_one(queued)?;
+        }
+        Ok(total)
+    })
+}
+
+/// The row-local checks of a batch, with each row as written in the
+/// template's columns.
+fn check(layout: &Layout, batch: Vec<RawRow>, region: Option<Region>) -> Vec<QueuedRow> {
+    let checked = validate::batch(layout, &batch, region);
+    batch
+        .into_iter()
+        .zip(checked)
+        .map(|(raw, checked)| QueuedRow {
+            row: raw.row,
+            raw: layout.template_cells(&raw.cells),
+            checked,
+        })
+        .collect()
 }
 
 /// What became of a job this process ran.
