@@ -174,14 +174,21 @@ fn check(layout: &Layout, batch: Vec<RawRow>, region: Option<Region>) -> Vec<Que
         .collect()
 }
 
+/// How a job this process was asked to run ended.
+pub enum End {
+    /// Every row has its outcome; the reports are written.
+    Finished(report::Paths),
+    /// Another live process holds the job.
+    Busy,
+    /// Stopped on request between batches; `resume` continues.
+    Stopped,
+}
+
 /// What became of a job this process ran.
 pub struct Summary {
     pub job: Job,
     pub counts: Counts,
-    pub reports: Option<report::Paths>,
-    /// Another live process holds the job.
-    pub busy: bool,
-    pub stopped: bool,
+    pub end: End,
 }
 
 /// Claims a job, applies its pending rows, writes its reports and marks it done.
@@ -192,20 +199,28 @@ pub fn run_job(
     quiet: bool,
     stop: &AtomicBool,
 ) -> Result<Summary> {
+    let end = run_claimed(store, job, me, quiet, stop)?;
+    Ok(Summary {
+        job: job.clone(),
+        counts: queue::counts(&store.conn, job.id)?,
+        end,
+    })
+}
+
+fn run_claimed(
+    store: &mut Store,
+    job: &Job,
+    me: &str,
+    quiet: bool,
+    stop: &AtomicBool,
+) -> Result<End> {
     if !queue::claim(&mut store.conn, job.id, me)? {
-        return Ok(Summary {
-            job: job.clone(),
-            counts: queue::counts(&store.conn, job.id)?,
-            reports: None,
-            busy: true,
-            stopped: false,
-        });
+        return Ok(End::Busy);
     }
-    let counts = queue::counts(&store.conn, job.id)?;
     let todo = if job.dry_run {
         job.rows
     } else {
-        counts.pending
+        queue::counts(&store.conn, job.id)?.pending
     };
     let progress = if todo == 0 {
         Progress::hidden()
@@ -217,21 +232,9 @@ pub fn run_job(
     })?;
     progress.finish();
     if ended == Ended::Stopped {
-        return Ok(Summary {
-            job: job.clone(),
-            counts: queue::counts(&store.conn, job.id)?,
-            reports: None,
-            busy: false,
-            stopped: true,
-        });
+        return Ok(End::Stopped);
     }
     let paths = timing::time(Phase::Report, || report::write(&store.conn, job))?;
     queue::finish(&store.conn, job.id)?;
-    Ok(Summary {
-        job: job.clone(),
-        counts: queue::counts(&store.conn, job.id)?,
-        reports: Some(paths),
-        busy: false,
-        stopped: false,
-    })
+    Ok(End::Finished(paths))
 }

@@ -11,11 +11,13 @@ pub mod watch;
 
 use crate::cli::{Cli, Command, JobArgs};
 use crate::error::{Error, ExitCode, Result};
-use crate::pipeline::Summary;
+use crate::pipeline::{End, Summary};
 use crate::queue::JobOptions;
 use crate::store::Store;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// The settings every command shares.
 pub struct Config {
@@ -108,7 +110,7 @@ fn seconds(s: f64) -> Result<std::time::Duration> {
 pub struct Runner {
     me: String,
     quiet: bool,
-    stop: std::sync::atomic::AtomicBool,
+    stop: Arc<AtomicBool>,
 }
 
 impl Runner {
@@ -116,8 +118,19 @@ impl Runner {
         Runner {
             me: crate::queue::owner::me(),
             quiet: config.quiet,
-            stop: std::sync::atomic::AtomicBool::new(false),
+            stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// No progress bars (the drop folder logs its own lines).
+    pub fn without_progress(mut self) -> Runner {
+        self.quiet = true;
+        self
+    }
+
+    /// The flag that stops the jobs between batches (set by a signal).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
     }
 
     pub fn run(&self, store: &mut Store, job: &crate::queue::Job) -> Result<Summary> {
@@ -158,23 +171,26 @@ pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
             c.unchanged,
             c.failed
         );
-        if s.busy {
-            let _ = write!(
-                out,
-                "; {} pending (another numbatch process is running it)",
-                c.pending
-            );
-        } else if s.stopped {
-            let _ = write!(
-                out,
-                "; {} pending (stopped: `numbatch resume` continues)",
-                c.pending
-            );
-        }
-        let _ = writeln!(out);
-        if let Some(p) = &s.reports {
-            let _ = writeln!(out, "  succeeded: {}", crate::text::path(&p.succeeded));
-            let _ = writeln!(out, "  failed:    {}", crate::text::path(&p.failed));
+        match &s.end {
+            End::Busy => {
+                let _ = writeln!(
+                    out,
+                    "; {} pending (another numbatch process is running it)",
+                    c.pending
+                );
+            }
+            End::Stopped => {
+                let _ = writeln!(
+                    out,
+                    "; {} pending (stopped: `numbatch resume` continues)",
+                    c.pending
+                );
+            }
+            End::Finished(p) => {
+                let _ = writeln!(out);
+                let _ = writeln!(out, "  succeeded: {}", crate::text::path(&p.succeeded));
+                let _ = writeln!(out, "  failed:    {}", crate::text::path(&p.failed));
+            }
         }
         failed |= c.failed > 0;
     }

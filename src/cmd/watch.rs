@@ -8,11 +8,11 @@
 //! there by a watcher that died (its lock gone with it) is picked up again by
 //! any watcher: its job resumes where it stopped.
 
-use super::Config;
+use super::{Config, Runner};
 use crate::cli::JobArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::model::Kind;
-use crate::pipeline;
+use crate::pipeline::{self, End};
 use crate::queue;
 use crate::read;
 use crate::store::{Store, now_ms, show_time};
@@ -20,7 +20,6 @@ use crate::text::escape;
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -147,9 +146,10 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
         ..folders
     };
     let mut store = config.store()?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let runner = Runner::new(config).without_progress();
+    let stop = runner.stop_flag();
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, Arc::clone(&stop))
+        signal_hook::flag::register(signal, runner.stop_flag())
             .map_err(|e| Error::Usage(format!("cannot handle signals: {e}")))?;
     }
     log(format!(
@@ -168,11 +168,11 @@ pub fn run(config: &Config, args: &WatchArgs<'_>) -> Result<ExitCode> {
             }
             match process(
                 &mut store,
+                &runner,
                 &folders,
                 &path,
                 args.job,
                 config.max_file_bytes,
-                &stop,
             )? {
                 Step::Blocked => blocked = true,
                 Step::Failed => any_failed = true,
@@ -271,11 +271,11 @@ fn take_settled(folders: &Folders, seen: &mut Seen, settle: Duration) -> Result<
 /// Works on one file in processing, under its lock.
 fn process(
     store: &mut Store,
+    runner: &Runner,
     folders: &Folders,
     path: &Path,
     job_args: &JobArgs,
     max_file_bytes: u64,
-    stop: &AtomicBool,
 ) -> Result<Step> {
     let Ok(file) = File::open(path) else {
         return Ok(Step::Handled); // gone: another watcher finished it
@@ -295,8 +295,7 @@ fn process(
             return Ok(Step::Failed);
         }
     };
-    let me = queue::owner::me();
-    let job = match queue::same_content(&store.conn, &source.sha256)? {
+    let summary = match queue::same_content(&store.conn, &source.sha256)? {
         // Done: this content was processed before (or this very file, by a
         // watcher killed before it could move it on).
         Some(job) if job.state == "done" => {
@@ -315,7 +314,7 @@ fn process(
         }
         // Not done: this file's job, left by a watcher that stopped or died
         // (or a copy of a file still being worked on: it waits its turn).
-        Some(job) => job,
+        Some(job) => runner.run(store, &job)?,
         None => {
             let staged = pipeline::stage_file(store, &source, job_args, &reports_dir, true)
                 .and_then(|staged| staged.queue(store));
@@ -327,33 +326,28 @@ fn process(
                 }
                 Err(e) => return Err(e),
             };
-            queue::job(&store.conn, id)?
-                .ok_or_else(|| Error::Corrupt(format!("job {id} vanished")))?
+            runner.run_id(store, id)?
         }
     };
-    let summary = pipeline::run_job(store, &job, &me, true, stop)?;
-    if summary.busy {
-        return Ok(Step::Blocked);
-    }
-    if summary.stopped {
-        log(format!(
-            "stopped {name} (job {}): the next start resumes it",
-            job.id
-        ));
-        return Ok(Step::Handled);
-    }
+    let id = summary.job.id;
+    let reports = match summary.end {
+        End::Busy => return Ok(Step::Blocked),
+        End::Stopped => {
+            log(format!(
+                "stopped {name} (job {id}): the next start resumes it"
+            ));
+            return Ok(Step::Handled);
+        }
+        End::Finished(reports) => reports,
+    };
     finish(folders, path)?;
     let c = summary.counts;
     log(format!(
-        "done {name}: job {}: {} applied, {} unchanged, {} failed{}",
-        job.id,
+        "done {name}: job {id}: {} applied, {} unchanged, {} failed (reports: {})",
         c.applied,
         c.unchanged,
         c.failed,
-        summary
-            .reports
-            .map(|p| format!(" (reports: {})", crate::text::path(&p.failed)))
-            .unwrap_or_default()
+        crate::text::path(&reports.failed)
     ));
     Ok(if c.failed > 0 {
         Step::Failed
