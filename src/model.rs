@@ -140,6 +140,22 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::Assign,
+        Action::Add,
+        Action::Unassign,
+        Action::Reassign,
+        Action::Swap,
+        Action::Upsert,
+        Action::Remove,
+        Action::Release,
+    ];
+
+    /// An action as the queue stores it (`as_str`).
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Assign => "assign",
@@ -351,6 +367,10 @@ mod tests {
         assert_eq!(parse_bool("0"), Some(false));
         assert_eq!(parse_bool("maybe"), None);
         assert_eq!(Kind::parse("Users"), Some(Kind::Users));
+        for a in Action::ALL {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(Action::parse("Assign"), None, "the stored spelling only");
     }
 
     #[test]

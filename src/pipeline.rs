@@ -136,7 +136,6 @@ fn load_rows(
             timing::time(Phase::Queue, || {
                 queue::insert_batch(&mut store.conn, id, layout.kind, queued)
             })
-            .map(drop)
         };
         let mut batches = batches(rows, batch_size);
         while let Some(batch) = timing::time(Phase::Read, || batches.next()) {

@@ -232,15 +232,14 @@ pub struct QueuedRow {
 
 /// Stores a validated batch in one transaction, checking DUPLICATE_IN_FILE
 /// against the rows already queued for the job (in file order, so memory
-/// stays flat whatever the file size). Returns how many rows failed.
+/// stays flat whatever the file size).
 pub fn insert_batch(
     conn: &mut Connection,
     job_id: i64,
     kind: Kind,
     rows: Vec<QueuedRow>,
-) -> Result<u64> {
+) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut failed = 0;
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO job_rows (job_id, row, raw, op, key, action, upn, status, code, message)
@@ -266,7 +265,7 @@ pub fn insert_batch(
                         let earlier = earlier.as_ref().and_then(|(row, action, upn)| {
                             Some(duplicate::Earlier {
                                 row: *row as u64,
-                                action: parse_action(action)?,
+                                action: Action::parse(action)?,
                                 upn: upn.as_deref(),
                             })
                         });
@@ -279,7 +278,7 @@ pub fn insert_batch(
                             })
                             .optional()?;
                         let earlier =
-                            earlier.and_then(|(row, a)| Some((row as u64, parse_action(&a)?)));
+                            earlier.and_then(|(row, a)| Some((row as u64, Action::parse(&a)?)));
                         duplicate::other(&op, earlier).map(|()| op)
                     }
                 },
@@ -302,7 +301,6 @@ pub fn insert_batch(
                     ])?;
                 }
                 Err(e) => {
-                    failed += 1;
                     insert.execute(params![
                         job_id,
                         r.row as i64,
@@ -320,11 +318,7 @@ pub fn insert_batch(
         }
     }
     tx.commit()?;
-    Ok(failed)
-}
-
-fn parse_action(s: &str) -> Option<Action> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    Ok(())
 }
 
 /// A row waiting to be applied.
