@@ -9,7 +9,7 @@ use crate::progress::Progress;
 use crate::queue::{self, Counts, Job, NewJob, Origin, QueuedRow};
 use crate::read::{Layout, RawRow, Rows, Source};
 use crate::report;
-use crate::store::Store;
+use crate::store::{Store, directory};
 use crate::timing::{self, Phase};
 use crate::validate::{self, phone::Region};
 use std::sync::atomic::AtomicBool;
@@ -234,6 +234,13 @@ fn run_claimed(
         return Ok(End::Stopped);
     }
     let paths = timing::time(Phase::Report, || report::write(&store.conn, job))?;
-    queue::finish(&store.conn, job.id)?;
+    let tx = store
+        .conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if !job.dry_run {
+        directory::index_history(&tx, job.id)?;
+    }
+    queue::finish(&tx, job.id)?;
+    tx.commit()?;
     Ok(End::Finished(paths))
 }

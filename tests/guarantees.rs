@@ -57,6 +57,18 @@ impl Dir {
         out
     }
 
+    /// The history `show --json` gives of a user or number, without the
+    /// times (which differ from one database to another).
+    fn history(&self, db: &str, subject: &str) -> Vec<serde_json::Value> {
+        let text = self.stdout(db, &["show", subject, "--json"]);
+        let shown: serde_json::Value = serde_json::from_str(&text).expect("show --json");
+        let mut events = shown["history"].as_array().expect("history").clone();
+        for e in &mut events {
+            e.as_object_mut().expect("event").remove("at");
+        }
+        events
+    }
+
     fn jobs(&self, db: &str) -> Vec<serde_json::Value> {
         let text = self.stdout(db, &["jobs", "--json"]);
         match serde_json::from_str(&text).expect("jobs --json") {
@@ -144,6 +156,19 @@ fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
         want_export.lines().count() > 300,
         "the workload assigns numbers"
     );
+    // The history of a few users and numbers: moved, swapped, taken.
+    let subjects = [
+        "user0@contoso.com",
+        "user7@contoso.com",
+        &number(0),
+        &number(4),
+        &number(6),
+    ];
+    let want_history: Vec<_> = subjects.iter().map(|s| dir.history("ref.db", s)).collect();
+    assert!(
+        want_history.iter().all(|h| h.len() >= 2),
+        "each has a history: {want_history:?}"
+    );
 
     // Kill after the first batch, in the middle, after the last (before the
     // reports are written), and several times in a row.
@@ -181,6 +206,15 @@ fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
                 dir.reports(&db).keys().all(|k| !k.starts_with("3-")),
                 "no report before the end"
             );
+            // The changes made so far are in the history already (the
+            // first batch gave user0 its number 0).
+            let so_far = dir.history(&db, &number(0));
+            assert_eq!(
+                so_far[..],
+                want_history[2][..so_far.len()],
+                "case {case}: history of a running job"
+            );
+            assert!(!so_far.is_empty(), "case {case}");
         }
         dir.cmd(&db, &["resume"]).assert().code(1);
         assert_eq!(
@@ -202,6 +236,13 @@ fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
                 .all(|j| j["state"] == "done" && j["pending"] == 0),
             "case {case}"
         );
+        for (subject, want) in subjects.iter().zip(&want_history) {
+            assert_eq!(
+                &dir.history(&db, subject),
+                want,
+                "case {case}: history of {subject}"
+            );
+        }
     }
 }
 

@@ -60,23 +60,52 @@ impl NumberRec {
     }
 }
 
+/// A number the row's user holds: its number and role, which is all most
+/// rules need (the store reads it from the holder index alone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holding {
+    pub e164: String,
+    pub role: Role,
+}
+
 /// The records a row touches, as they are before it applies.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     /// The user the row names, if the directory has ever had them.
     pub user: Option<UserRec>,
     /// The numbers that user holds now.
-    pub held: Vec<NumberRec>,
+    pub held: Vec<Holding>,
+    /// The full records of those numbers, for a row that may change them
+    /// (`needs_held_records`); empty for any other row.
+    pub held_records: Vec<NumberRec>,
     /// The number the row names, if the inventory has ever had it.
     pub number: Option<NumberRec>,
 }
 
 impl Snapshot {
-    fn primary(&self) -> Option<&NumberRec> {
-        self.held
-            .iter()
-            .find(|n| matches!(n.holder(), Some((_, Role::Primary))))
+    fn primary(&self) -> Option<&Holding> {
+        self.held.iter().find(|h| h.role == Role::Primary)
     }
+
+    fn held_record(&self, e164: &str) -> Option<&NumberRec> {
+        self.held_records.iter().find(|n| n.e164 == e164)
+    }
+}
+
+/// Whether a row may change numbers its user holds besides the row's own (a
+/// swap demotes or frees the old primary, a remove frees them all): its
+/// snapshot must then carry their full records in `held_records`.
+pub fn needs_held_records(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Assignment {
+            action: Action::Swap,
+            ..
+        } | Op::User {
+            action: Action::Remove,
+            ..
+        }
+    )
 }
 
 /// The clock and the cool-down a row is judged with.
@@ -261,16 +290,19 @@ fn give(action: Action, upn: &str, number: &str, s: &Snapshot, clock: Clock) -> 
                     format!("Number {number} moved from additional to primary number of {upn}"),
                     vec![Change::Number(with_holder(n, upn, Role::Primary, None))],
                 )),
-                (Role::Primary, Some(p)) if action == Action::Swap => Ok(Effect::applied(
-                    format!(
-                        "Number {number} is now {upn}'s primary number; {} became additional",
-                        p.e164
-                    ),
-                    vec![
-                        Change::Number(with_holder(p, upn, Role::Additional, None)),
-                        Change::Number(with_holder(n, upn, Role::Primary, None)),
-                    ],
-                )),
+                (Role::Primary, Some(p)) if action == Action::Swap => {
+                    let p = old_primary(upn, p, s)?;
+                    Ok(Effect::applied(
+                        format!(
+                            "Number {number} is now {upn}'s primary number; {} became additional",
+                            p.e164
+                        ),
+                        vec![
+                            Change::Number(with_holder(p, upn, Role::Additional, None)),
+                            Change::Number(with_holder(n, upn, Role::Primary, None)),
+                        ],
+                    ))
+                }
                 (Role::Primary, Some(p)) => Err(has_primary(upn, &p.e164)),
             }
         }
@@ -284,7 +316,7 @@ fn give(action: Action, upn: &str, number: &str, s: &Snapshot, clock: Clock) -> 
         previous => {
             // Free, or held by another user on a reassign.
             let swap_out = match (action, primary) {
-                (Action::Swap, Some(p)) => Some(p),
+                (Action::Swap, Some(p)) => Some(old_primary(upn, p, s)?),
                 (_, Some(p)) if wanted == Role::Primary => {
                     return Err(has_primary(upn, &p.e164));
                 }
@@ -329,6 +361,14 @@ fn give(action: Action, upn: &str, number: &str, s: &Snapshot, clock: Clock) -> 
             Ok(Effect::applied(detail, changes))
         }
     }
+}
+
+/// The full record of the primary a swap replaces. The store loads it
+/// (`needs_held_records`); were it missing, the row is refused rather than
+/// leave the user with two primaries.
+fn old_primary<'a>(upn: &str, p: &Holding, s: &'a Snapshot) -> Result<&'a NumberRec, RowError> {
+    s.held_record(&p.e164)
+        .ok_or_else(|| has_primary(upn, &p.e164))
 }
 
 fn has_primary(upn: &str, primary: &str) -> RowError {
@@ -450,8 +490,19 @@ fn remove_user(upn: &str, s: &Snapshot, clock: Clock) -> Rule {
     if user.removed_at.is_some() {
         return Ok(Effect::unchanged(format!("{upn} is already removed")));
     }
+    if s.held_records.len() != s.held.len() {
+        // The store loads them (`needs_held_records`); refuse rather than
+        // leave numbers held by a removed user.
+        return Err(err(
+            ErrorCode::NumberAssigned,
+            format!(
+                "{upn} holds {} number(s) that could not be read: run the row again",
+                s.held.len()
+            ),
+        ));
+    }
     let mut changes: Vec<Change> = s
-        .held
+        .held_records
         .iter()
         .map(|n| Change::Number(without_holder(n)))
         .collect();

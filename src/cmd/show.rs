@@ -109,8 +109,7 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
             }
         ));
         for n in &held {
-            let role = n.holder().map(|(_, r)| r.as_str()).unwrap_or_default();
-            lines.push(format!("  number:  {} ({role})", n.e164));
+            lines.push(format!("  number:  {} ({})", n.e164, n.role.as_str()));
         }
         out = json!({
             "type": "user",
@@ -121,7 +120,7 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
             "removed": u.removed_at.is_some(),
             "numbers": held.iter().map(|n| json!({
                 "number": n.e164,
-                "role": n.holder().map(|(_, r)| r.as_str()),
+                "role": n.role.as_str(),
             })).collect::<Vec<_>>(),
         });
     }

@@ -1,6 +1,8 @@
 //! The number directory: users, numbers and their audit history.
 
-use crate::apply::rules::{Change, Effect, NumberRec, NumberState, Role, Snapshot, UserRec};
+use crate::apply::rules::{
+    self, Change, Effect, Holding, NumberRec, NumberState, Role, Snapshot, UserRec,
+};
 use crate::error::{Error, Result};
 use crate::model::{NumberType, Op, Plan};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -58,17 +60,25 @@ pub fn number(conn: &Connection, e164: &str) -> Result<Option<NumberRec>> {
     Ok(st.query_row([e164], number_from).optional()?)
 }
 
-/// The numbers a user holds, primary first.
-pub fn held_by(conn: &Connection, upn: &str) -> Result<Vec<NumberRec>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder = ?1"
-    ))?;
-    let rows = st.query_map([upn], number_from)?;
-    let mut held: Vec<NumberRec> = rows.collect::<rusqlite::Result<_>>()?;
+/// The numbers a user holds and their roles, primary first: from the
+/// holder index alone.
+pub fn held_by(conn: &Connection, upn: &str) -> Result<Vec<Holding>> {
+    let mut st = conn.prepare_cached("SELECT e164, role FROM numbers WHERE holder = ?1")?;
+    let rows = st.query_map([upn], |r| {
+        let role: String = r.get(1)?;
+        Ok(Holding {
+            e164: r.get(0)?,
+            role: if role == "primary" {
+                Role::Primary
+            } else {
+                Role::Additional
+            },
+        })
+    })?;
+    let mut held: Vec<Holding> = rows.collect::<rusqlite::Result<_>>()?;
     // Sorted here: an ORDER BY costs SQLite a sorter per call.
     held.sort_by(|a, b| {
-        let primary = |n: &NumberRec| !matches!(n.holder(), Some((_, Role::Primary)));
-        (primary(a), &a.e164).cmp(&(primary(b), &b.e164))
+        (a.role != Role::Primary, &a.e164).cmp(&(b.role != Role::Primary, &b.e164))
     });
     Ok(held)
 }
@@ -83,11 +93,22 @@ pub fn snapshot(conn: &Connection, op: &Op) -> Result<Snapshot> {
         Some(u) => held_by(conn, &u.upn)?,
         None => Vec::new(),
     };
+    let mut held_records = Vec::new();
+    if rules::needs_held_records(op) {
+        for h in &held {
+            held_records.extend(number(conn, &h.e164)?);
+        }
+    }
     let number = match op.number() {
         Some(n) => number(conn, n)?,
         None => None,
     };
-    Ok(Snapshot { user, held, number })
+    Ok(Snapshot {
+        user,
+        held,
+        held_records,
+        number,
+    })
 }
 
 /// Who made a change, for the audit history.
@@ -123,7 +144,7 @@ pub fn write(
                 let prior = before
                     .number
                     .iter()
-                    .chain(before.held.iter())
+                    .chain(before.held_records.iter())
                     .find(|n| n.e164 == after.e164);
                 put_number(conn, after, prior.is_some())?;
                 let upn_after = after.holder().map(|(h, _)| h);
@@ -244,26 +265,47 @@ pub struct Event {
 }
 
 /// The history of a number, or of a user (changes to them and to the numbers
-/// they gained or lost), oldest first.
+/// they gained or lost), oldest first: the indexed history of finished jobs,
+/// and the audit entries of jobs not done yet.
 pub fn history(conn: &Connection, number: Option<&str>, upn: Option<&str>) -> Result<Vec<Event>> {
     let mut st = conn.prepare_cached(
-        "SELECT at, job_id, row, action, number, upn, prev_upn, before, after FROM audit
-         WHERE number = ?1 OR upn = ?2 OR prev_upn = ?2 ORDER BY id",
+        "SELECT id, at, job_id, row, action, number, upn, prev_upn, before, after FROM audit
+         WHERE id IN (SELECT audit_id FROM history WHERE subject = ?1 OR subject = ?2)
+         UNION ALL
+         SELECT id, at, job_id, row, action, number, upn, prev_upn, before, after FROM audit
+         WHERE job_id IN (SELECT id FROM jobs WHERE state != 'done')
+           AND (number = ?1 OR upn = ?2 OR prev_upn = ?2)
+         ORDER BY 1",
     )?;
     let rows = st.query_map(params![number, upn], |r| {
         Ok(Event {
-            at: r.get(0)?,
-            job_id: r.get(1)?,
-            row: r.get(2)?,
-            action: r.get(3)?,
-            number: r.get(4)?,
-            upn: r.get(5)?,
-            prev_upn: r.get(6)?,
-            before: r.get(7)?,
-            after: r.get(8)?,
+            at: r.get(1)?,
+            job_id: r.get(2)?,
+            row: r.get(3)?,
+            action: r.get(4)?,
+            number: r.get(5)?,
+            upn: r.get(6)?,
+            prev_upn: r.get(7)?,
+            before: r.get(8)?,
+            after: r.get(9)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Files a finished job's audit entries under their numbers and users, in
+/// subject order (one pass over the history table instead of a random write
+/// per change). Part of the transaction that marks the job done.
+pub fn index_history(conn: &Connection, job_id: i64) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO history (subject, audit_id)
+         SELECT number, id FROM main.audit WHERE job_id = ?1 AND number IS NOT NULL
+         UNION ALL SELECT upn, id FROM main.audit WHERE job_id = ?1 AND upn IS NOT NULL
+         UNION ALL SELECT prev_upn, id FROM main.audit WHERE job_id = ?1 AND prev_upn IS NOT NULL
+         ORDER BY 1, 2",
+        [job_id],
+    )?;
+    Ok(())
 }
 
 /// Present users, by UPN.

@@ -150,15 +150,22 @@ impl Snap {
         Snap::default()
     }
 
-    /// The user holds `n` (not the number the row names).
+    /// The user holds `n` (not the number the row names). The snapshot
+    /// carries its full record too, as the store loads it for the rows that
+    /// `needs_held_records`.
     fn holds(mut self, n: NumberRec) -> Snap {
-        self.0.held.push(n);
+        if let Some((_, role)) = n.holder() {
+            self.0.held.push(Holding {
+                e164: n.e164.clone(),
+                role,
+            });
+        }
+        self.0.held_records.push(n);
         self
     }
 
-    fn holds_all(mut self, ns: Vec<NumberRec>) -> Snap {
-        self.0.held.extend(ns);
-        self
+    fn holds_all(self, ns: Vec<NumberRec>) -> Snap {
+        ns.into_iter().fold(self, Snap::holds)
     }
 
     /// The number the row names.
@@ -513,8 +520,8 @@ fn unassign_naming_a_removed_or_unknown_user_is_user_not_found() {
         ] {
             let s = Snap(Snapshot {
                 user: u.clone(),
-                held: Vec::new(),
                 number: n,
+                ..Snapshot::default()
             });
             fails(
                 &row(Action::Unassign, ANN, N1),
@@ -952,8 +959,8 @@ fn user_not_found_comes_first_for_every_giving_row() {
             ] {
                 let s = Snap(Snapshot {
                     user: u.clone(),
-                    held: Vec::new(),
                     number: n.clone(),
+                    ..Snapshot::default()
                 });
                 fails(&row(action, ANN, N1), &s, ErrorCode::UserNotFound, &[ANN]);
             }
@@ -974,8 +981,8 @@ fn user_not_voice_enabled_comes_before_number_checks() {
         ] {
             let s = Snap(Snapshot {
                 user: Some(unlicensed(ANN)),
-                held: Vec::new(),
                 number: n.clone(),
+                ..Snapshot::default()
             });
             fails(
                 &row(action, ANN, N1),
@@ -1429,4 +1436,51 @@ fn release_of_an_unknown_number_is_number_not_found() {
         ErrorCode::NumberNotFound,
         &[N1],
     );
+}
+
+// ------------------------------------------------- what the store must load
+
+#[test]
+fn only_a_swap_or_a_user_remove_needs_the_held_records() {
+    for action in [
+        Action::Assign,
+        Action::Add,
+        Action::Unassign,
+        Action::Reassign,
+    ] {
+        assert!(!needs_held_records(&row(action, ANN, N1)), "{action:?}");
+    }
+    assert!(needs_held_records(&row(Action::Swap, ANN, N1)));
+    assert!(needs_held_records(&remove(ANN)));
+    assert!(!needs_held_records(&upsert(ANN, None, None, None)));
+    assert!(!needs_held_records(&number_add(N1, None)));
+    assert!(!needs_held_records(&number_release(N1)));
+}
+
+#[test]
+fn a_swap_or_remove_without_the_held_records_is_refused_not_half_done() {
+    // The store loads them for these rows (above); were they missing, the
+    // row fails and changes nothing, rather than leave two primaries or
+    // numbers held by a removed user.
+    let strip = |s: Snap| {
+        let mut s = s.0;
+        s.held_records.clear();
+        Snap(s)
+    };
+    for number in [num(N1), held(N1, ANN, Additional)] {
+        let s = Snap::of(user(ANN, Plan::Connect)).holds(held(N2, ANN, Primary));
+        let s = if number.holder().is_some() {
+            s.holds_it(number)
+        } else {
+            s.number(number)
+        };
+        fails(
+            &row(Action::Swap, ANN, N1),
+            &strip(s),
+            ErrorCode::UserHasPrimary,
+            &[ANN, N2],
+        );
+    }
+    let s = Snap::of(user(ANN, Plan::Connect)).holds_all(with_primary(ANN, 2));
+    fails(&remove(ANN), &strip(s), ErrorCode::NumberAssigned, &[ANN]);
 }
