@@ -1,19 +1,31 @@
 //! A test-only hook: with `NUMBATCH_TEST_ABORT_AFTER_BATCHES=N` set, the
-//! process aborts (as a kill -9 would) right after committing its Nth batch,
-//! so the crash tests can stop it at an exact point. Unset, it does nothing.
+//! process aborts (as a kill -9 would) right after committing its Nth
+//! applied batch: the transaction that applies it ends with it, however
+//! many batches it holds. The crash tests stop the process at exact points
+//! this way. Unset, it does nothing.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static BATCHES: AtomicU64 = AtomicU64::new(0);
 
-pub fn after_batch() {
-    let Some(limit) = std::env::var("NUMBATCH_TEST_ABORT_AFTER_BATCHES")
+fn limit() -> Option<u64> {
+    std::env::var("NUMBATCH_TEST_ABORT_AFTER_BATCHES")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-    else {
-        return;
+}
+
+/// Counts an applied batch; true when the test wants the process killed
+/// once it commits.
+pub fn batch_applied() -> bool {
+    let Some(limit) = limit() else {
+        return false;
     };
-    if BATCHES.fetch_add(1, Ordering::SeqCst) + 1 >= limit {
+    BATCHES.fetch_add(1, Ordering::SeqCst) + 1 >= limit
+}
+
+/// After a commit: aborts if the test asked for it.
+pub fn after_commit() {
+    if limit().is_some_and(|limit| BATCHES.load(Ordering::SeqCst) >= limit) {
         std::process::abort();
     }
 }
