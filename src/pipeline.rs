@@ -9,7 +9,7 @@ use crate::progress::Progress;
 use crate::queue::{self, Counts, Job, NewJob, Origin, QueuedRow};
 use crate::read::{Layout, RawRow, Rows, Source};
 use crate::report;
-use crate::store::{Store, directory};
+use crate::store::{Grouped, Store, directory};
 use crate::timing::{self, Phase};
 use crate::validate::{self, phone::Region};
 use std::sync::atomic::AtomicBool;
@@ -130,11 +130,13 @@ fn load_rows(
         });
         let mut total = 0;
         let mut in_flight = 0;
+        let mut writer = Grouped::new(&store.conn);
         let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
             total += queued.len() as u64;
             progress.inc(queued.len() as u64);
             timing::time(Phase::Queue, || {
-                queue::insert_batch(&mut store.conn, id, layout.kind, queued)
+                queue::insert_batch(writer.begin()?, id, layout.kind, queued)?;
+                writer.commit_if_due()
             })
         };
         let mut batches = batches(rows, batch_size);
@@ -154,6 +156,7 @@ fn load_rows(
         for queued in checked_in {
             store_one(queued)?;
         }
+        writer.commit()?;
         Ok(total)
     })
 }

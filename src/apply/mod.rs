@@ -7,11 +7,11 @@ pub mod rules;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Job, Status};
-use crate::store::{Store, directory, now_ms};
+use crate::store::{COMMIT_EVERY, Store, directory, now_ms};
 use rules::{Clock, Outcome};
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Why `process` returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,14 +41,6 @@ pub fn process(
     }
     result
 }
-
-/// How long one transaction may go on taking whole batches. Committing
-/// every batch wrote the same pages (interior pages, the tail of the audit
-/// and of the queue) again and again: 100k rows applied in 3.4 s committing
-/// every batch, 2.4 s committing every ten thousand rows. Another process
-/// waits at most about this long for the write lock, and a crash loses at
-/// most this much work (which `resume` applies again).
-const COMMIT_EVERY: Duration = Duration::from_millis(250);
 
 fn apply_rows(
     store: &mut Store,

@@ -230,94 +230,90 @@ pub struct QueuedRow {
     pub checked: std::result::Result<Op, RowError>,
 }
 
-/// Stores a validated batch in one transaction, checking DUPLICATE_IN_FILE
-/// against the rows already queued for the job (in file order, so memory
-/// stays flat whatever the file size).
+/// Stores a validated batch (inside the caller's write transaction),
+/// checking DUPLICATE_IN_FILE against the rows already queued for the job
+/// (in file order, so memory stays flat whatever the file size).
 pub fn insert_batch(
-    conn: &mut Connection,
+    conn: &Connection,
     job_id: i64,
     kind: Kind,
     rows: Vec<QueuedRow>,
 ) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO job_rows (job_id, row, raw, op, key, action, upn, status, code, message)
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO job_rows (job_id, row, raw, op, key, action, upn, status, code, message)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        let mut last = tx.prepare_cached(
+    )?;
+    let mut last = conn.prepare_cached(
             "SELECT row, action, upn FROM job_rows INDEXED BY job_rows_by_key WHERE job_id = ?1 AND key = ?2
              ORDER BY row DESC LIMIT 1",
         )?;
-        let mut other = tx.prepare_cached(
+    let mut other = conn.prepare_cached(
             "SELECT row, action FROM job_rows INDEXED BY job_rows_by_key WHERE job_id = ?1 AND key = ?2 AND action != ?3
              ORDER BY row LIMIT 1",
         )?;
-        for r in rows {
-            let checked = match r.checked {
-                Ok(op) => match kind {
-                    Kind::Assignments => {
-                        let earlier: Option<(i64, String, Option<String>)> = last
-                            .query_row(params![job_id, op.key()], |x| {
-                                Ok((x.get(0)?, x.get(1)?, x.get(2)?))
-                            })
-                            .optional()?;
-                        let earlier = earlier.as_ref().and_then(|(row, action, upn)| {
-                            Some(duplicate::Earlier {
-                                row: *row as u64,
-                                action: Action::parse(action)?,
-                                upn: upn.as_deref(),
-                            })
-                        });
-                        duplicate::assignment(&op, earlier).map(|()| op)
-                    }
-                    Kind::Users | Kind::Numbers => {
-                        let earlier: Option<(i64, String)> = other
-                            .query_row(params![job_id, op.key(), op.action().as_str()], |x| {
-                                Ok((x.get(0)?, x.get(1)?))
-                            })
-                            .optional()?;
-                        let earlier =
-                            earlier.and_then(|(row, a)| Some((row as u64, Action::parse(&a)?)));
-                        duplicate::other(&op, earlier).map(|()| op)
-                    }
-                },
-                Err(e) => Err(e),
-            };
-            let raw = serde_json::to_string(&r.raw)?;
-            match checked {
-                Ok(op) => {
-                    insert.execute(params![
-                        job_id,
-                        r.row as i64,
-                        raw,
-                        serde_json::to_string(&op)?,
-                        op.key(),
-                        op.action().as_str(),
-                        op.upn(),
-                        Status::Pending.as_str(),
-                        None::<&str>,
-                        None::<&str>
-                    ])?;
+    for r in rows {
+        let checked = match r.checked {
+            Ok(op) => match kind {
+                Kind::Assignments => {
+                    let earlier: Option<(i64, String, Option<String>)> = last
+                        .query_row(params![job_id, op.key()], |x| {
+                            Ok((x.get(0)?, x.get(1)?, x.get(2)?))
+                        })
+                        .optional()?;
+                    let earlier = earlier.as_ref().and_then(|(row, action, upn)| {
+                        Some(duplicate::Earlier {
+                            row: *row as u64,
+                            action: Action::parse(action)?,
+                            upn: upn.as_deref(),
+                        })
+                    });
+                    duplicate::assignment(&op, earlier).map(|()| op)
                 }
-                Err(e) => {
-                    insert.execute(params![
-                        job_id,
-                        r.row as i64,
-                        raw,
-                        None::<&str>,
-                        None::<&str>,
-                        None::<&str>,
-                        None::<&str>,
-                        Status::Failed.as_str(),
-                        e.code.as_str(),
-                        e.message
-                    ])?;
+                Kind::Users | Kind::Numbers => {
+                    let earlier: Option<(i64, String)> = other
+                        .query_row(params![job_id, op.key(), op.action().as_str()], |x| {
+                            Ok((x.get(0)?, x.get(1)?))
+                        })
+                        .optional()?;
+                    let earlier =
+                        earlier.and_then(|(row, a)| Some((row as u64, Action::parse(&a)?)));
+                    duplicate::other(&op, earlier).map(|()| op)
                 }
+            },
+            Err(e) => Err(e),
+        };
+        let raw = serde_json::to_string(&r.raw)?;
+        match checked {
+            Ok(op) => {
+                insert.execute(params![
+                    job_id,
+                    r.row as i64,
+                    raw,
+                    serde_json::to_string(&op)?,
+                    op.key(),
+                    op.action().as_str(),
+                    op.upn(),
+                    Status::Pending.as_str(),
+                    None::<&str>,
+                    None::<&str>
+                ])?;
+            }
+            Err(e) => {
+                insert.execute(params![
+                    job_id,
+                    r.row as i64,
+                    raw,
+                    None::<&str>,
+                    None::<&str>,
+                    None::<&str>,
+                    None::<&str>,
+                    Status::Failed.as_str(),
+                    e.code.as_str(),
+                    e.message
+                ])?;
             }
         }
     }
-    tx.commit()?;
     Ok(())
 }
 
