@@ -440,25 +440,24 @@ pub fn release(conn: &Connection, job_id: i64, me: &str) -> Result<()> {
 }
 
 pub fn counts(conn: &Connection, job_id: i64) -> Result<Counts> {
+    // Sums over one pass, not GROUP BY: that sorts every row of the job
+    // first (measured: 16 MiB more at the end of a 1M-row submit).
     let mut st = conn.prepare_cached(
-        "SELECT status, count(*) FROM job_rows WHERE job_id = ?1 GROUP BY status",
+        "SELECT coalesce(sum(status = 'applied'), 0), coalesce(sum(status = 'unchanged'), 0),
+                coalesce(sum(status = 'would-apply'), 0), coalesce(sum(status = 'failed'), 0),
+                coalesce(sum(status = 'pending'), 0)
+         FROM job_rows WHERE job_id = ?1",
     )?;
-    let mut c = Counts::default();
-    let rows = st.query_map([job_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
-    for r in rows {
-        let (status, n) = r?;
-        let n = n as u64;
-        match Status::parse(&status) {
-            Status::Applied => c.applied = n,
-            Status::Unchanged => c.unchanged = n,
-            Status::WouldApply => c.would_apply = n,
-            Status::Failed => c.failed = n,
-            Status::Pending => c.pending = n,
-        }
-    }
-    Ok(c)
+    let n = |r: &rusqlite::Row<'_>, i: usize| r.get::<_, i64>(i).map(|v| v as u64);
+    Ok(st.query_row([job_id], |r| {
+        Ok(Counts {
+            applied: n(r, 0)?,
+            unchanged: n(r, 1)?,
+            would_apply: n(r, 2)?,
+            failed: n(r, 3)?,
+            pending: n(r, 4)?,
+        })
+    })?)
 }
 
 /// A code, how many rows failed with it, and a few (row, message) examples.

@@ -297,14 +297,22 @@ pub fn history(conn: &Connection, number: Option<&str>, upn: Option<&str>) -> Re
 /// subject order (one pass over the history table instead of a random write
 /// per change). Part of the transaction that marks the job done.
 pub fn index_history(conn: &Connection, job_id: i64) -> Result<()> {
-    conn.execute(
+    // SQLite lets a sort hold as much memory as the page cache; this one
+    // spills to a temporary file beyond 2 MiB instead (measured: 33 MiB more
+    // at the end of a 1M-row job, with one sort of each kind of subject).
+    conn.pragma_update(None, "cache_size", -2048)?;
+    let filed = conn.execute(
         "INSERT OR IGNORE INTO history (subject, audit_id)
-         SELECT number, id FROM main.audit WHERE job_id = ?1 AND number IS NOT NULL
-         UNION ALL SELECT upn, id FROM main.audit WHERE job_id = ?1 AND upn IS NOT NULL
-         UNION ALL SELECT prev_upn, id FROM main.audit WHERE job_id = ?1 AND prev_upn IS NOT NULL
-         ORDER BY 1, 2",
+         SELECT subject, audit_id FROM (
+             SELECT number AS subject, id AS audit_id FROM main.audit
+             WHERE job_id = ?1 AND number IS NOT NULL
+             UNION ALL SELECT upn, id FROM main.audit WHERE job_id = ?1 AND upn IS NOT NULL
+             UNION ALL SELECT prev_upn, id FROM main.audit WHERE job_id = ?1 AND prev_upn IS NOT NULL
+         ) ORDER BY 1, 2",
         [job_id],
-    )?;
+    );
+    conn.pragma_update(None, "cache_size", super::CACHE_SIZE)?;
+    filed?;
     Ok(())
 }
 

@@ -71,6 +71,10 @@ impl Drop for Grouped<'_> {
     }
 }
 
+/// The page cache: 16 MiB (the default is 2), bounded whatever the file size
+/// (`PRAGMA cache_size`, negative: KiB).
+pub const CACHE_SIZE: i64 = -16_384;
+
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -99,8 +103,7 @@ impl Store {
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A page cache of 16 MiB (the default is 2): bounded, whatever the file size.
-        conn.pragma_update(None, "cache_size", -16_384)?;
+        conn.pragma_update(None, "cache_size", CACHE_SIZE)?;
         // Checkpoint the write-ahead log every 64 MiB instead of every 4: a
         // batch of random updates dirties pages all over the file, and each
         // checkpoint costs a sync of the database (measured: 100k rows 16.4 s

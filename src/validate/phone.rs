@@ -95,6 +95,8 @@
 //! crate is called, and spreadsheet damage is recognised before anything
 //! else.
 
+mod fast;
+
 use std::fmt::Write as _;
 use std::sync::Once;
 
@@ -180,7 +182,15 @@ fn international(db: &Database, cell: &str, written: &Written) -> Result<String,
             ),
         ));
     }
-    let plus_digits = format!("+{}", written.digits);
+    match fast::valid(&written.digits) {
+        Some(e164) => Ok(e164),
+        None => by_the_crate(db, cell, &written.digits),
+    }
+}
+
+/// `+` and `digits` as the crate judges it: the E.164 form, or why not.
+fn by_the_crate(db: &Database, cell: &str, digits: &str) -> Result<String, RowError> {
+    let plus_digits = format!("+{digits}");
     match phonenumber::parse_with(db, None, &plus_digits) {
         Ok(number) => accept(db, cell, &number, None, Some(&plus_digits)),
         Err(phonenumber::ParseError::InvalidCountryCode) => Err(invalid(

@@ -1,0 +1,79 @@
+//! The validate phase alone, on 1 and on 2 threads:
+//!
+//!     cargo bench --bench validate -- FILE.csv
+//!
+//! Reads the whole file into batches of 500 first (so that reading and
+//! storing play no part), then validates every batch with `validate::batch`
+//! in a rayon pool of 1 thread and of 2. Each pool is new, so its first pass
+//! pays the per-thread set-up (a copy of the phone-number metadata); the
+//! best of three further passes is the steady state. `scripts/bench` runs
+//! it and prints the speed-up.
+
+use numbatch::batch::batches;
+use numbatch::read::{self, RawRow, Rows};
+use numbatch::validate;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() {
+    let Some(path) = std::env::args().skip(1).find(|a| !a.starts_with("--")) else {
+        eprintln!("usage: cargo bench --bench validate -- FILE.csv");
+        std::process::exit(2);
+    };
+    let source = match read::open(&PathBuf::from(&path), None, u64::MAX) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let rows = match Rows::new(&source) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let all: Vec<Vec<RawRow>> = match batches(rows, 500).collect() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let n: usize = all.iter().map(Vec::len).sum();
+    let mut steady = Vec::new();
+    for threads in [1, 2] {
+        let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(3);
+            }
+        };
+        let pass = || {
+            let start = Instant::now();
+            let mut failed = 0;
+            pool.install(|| {
+                for b in &all {
+                    failed += validate::batch(&source.layout, b, None)
+                        .iter()
+                        .filter(|r| r.is_err())
+                        .count();
+                }
+            });
+            (start.elapsed().as_secs_f64(), failed)
+        };
+        let (cold, failed) = pass();
+        let best = (0..3).map(|_| pass().0).fold(f64::INFINITY, f64::min);
+        println!(
+            "validate {n} rows on {threads} thread(s): first pass {cold:.3} s, then {best:.3} s ({:.2} us/row; {failed} rows fail a check)",
+            best * 1e6 / n as f64
+        );
+        steady.push(best);
+    }
+    println!(
+        "validation speed-up on 2 threads: {:.2}x",
+        steady[0] / steady[1]
+    );
+}
