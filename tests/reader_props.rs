@@ -411,10 +411,11 @@ proptest! {
 // ---- the cases the properties found, and a few named ones --------------------------------------
 
 /// Found by `report_cells_read_back_as_written`: `"\t'abc"` reads as `abc`,
-/// and its report cell `"'\t'abc"` must too.
+/// and its report cell `"'\t'abc"` must too; likewise when quotes and white
+/// space alternate (`"\t'\t'"` reads as empty, and so must `"'\t'\t'"`).
 #[test]
 fn tab_then_quote_reads_back_as_written() {
-    for cell in ["\t'abc", "\r'=1+1", "\t'"] {
+    for cell in ["\t'abc", "\r'=1+1", "\t'", "\t'\t'", "\t'\r'", "\r\n'\u{85}'"] {
         let rows = vec![vec![
             cell.to_string(),
             "+442079460001".into(),

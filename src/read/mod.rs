@@ -515,16 +515,16 @@ fn read_header(
 /// A cell as numbatch reads it: spaces around trimmed, and a leading `'`
 /// (the spreadsheet text marker) removed. A `'` followed by white space is
 /// how a report neutralises a cell that starts with a tab or CR: the cell
-/// behind it is read as it would have been.
+/// behind it is read as it would have been (`clean("'" + x) == clean(x)`
+/// for such an `x`, however many quotes and spaces it holds).
 pub fn clean(cell: &str) -> &str {
-    let t = cell.trim();
-    match t.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(char::is_whitespace) => {
-            let rest = rest.trim();
-            rest.strip_prefix('\'').map_or(rest, str::trim)
+    let mut t = cell.trim();
+    loop {
+        match t.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(char::is_whitespace) => t = rest.trim(),
+            Some(rest) => return rest.trim(),
+            None => return t,
         }
-        Some(rest) => rest.trim(),
-        None => t,
     }
 }
 
