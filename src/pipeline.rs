@@ -97,7 +97,13 @@ pub fn stage(
     );
     progress.finish();
     match loaded {
-        Ok(rows) => Ok(Staged { id, rows }),
+        Ok(rows) => {
+            // The rows just stored sit in the write-ahead log; copied into
+            // the database now, applying them does not look each page up
+            // among a large log's frames.
+            store.checkpoint()?;
+            Ok(Staged { id, rows })
+        }
         Err(e) => {
             Staged { id, rows: 0 }.discard(store);
             Err(e)

@@ -415,7 +415,14 @@ proptest! {
 /// space alternate (`"\t'\t'"` reads as empty, and so must `"'\t'\t'"`).
 #[test]
 fn tab_then_quote_reads_back_as_written() {
-    for cell in ["\t'abc", "\r'=1+1", "\t'", "\t'\t'", "\t'\r'", "\r\n'\u{85}'"] {
+    for cell in [
+        "\t'abc",
+        "\r'=1+1",
+        "\t'",
+        "\t'\t'",
+        "\t'\r'",
+        "\r\n'\u{85}'",
+    ] {
         let rows = vec![vec![
             cell.to_string(),
             "+442079460001".into(),

@@ -71,9 +71,11 @@ impl Drop for Grouped<'_> {
     }
 }
 
-/// The page cache: 16 MiB (the default is 2), bounded whatever the file size
-/// (`PRAGMA cache_size`, negative: KiB).
-pub const CACHE_SIZE: i64 = -16_384;
+/// The page cache: 32 MiB (the default is 2), bounded whatever the file size
+/// (`PRAGMA cache_size`, negative: KiB). Applying 1M rows: 16 MiB 49 s,
+/// 32 MiB 45 s, 64 MiB 42 s; a transaction's dirty pages spill to the log
+/// early when they do not fit. Half of the gain of 64 MiB for half its memory.
+pub const CACHE_SIZE: i64 = -32_768;
 
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -104,11 +106,14 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", CACHE_SIZE)?;
-        // Checkpoint the write-ahead log every 64 MiB instead of every 4: a
-        // batch of random updates dirties pages all over the file, and each
-        // checkpoint costs a sync of the database (measured: 100k rows 16.4 s
-        // -> 9.7 s).
-        conn.pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        // Checkpoint the write-ahead log once it holds 1 GiB instead of every
+        // 4 MiB: applying rows dirties pages all over the file, and a
+        // checkpoint writes each page once however often it changed since
+        // the last one, then syncs the database (measured: 100k rows 16.4 s
+        // -> 9.7 s at 64 MiB; applying 1M rows 56 s -> 49 s at 1 GiB). After
+        // a checkpoint the log file is cut back to 64 MiB.
+        conn.pragma_update(None, "wal_autocheckpoint", 262_144)?;
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store {
             conn,
@@ -116,6 +121,14 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Copies the write-ahead log into the database, as far as no reader
+    /// holds it back (a passive checkpoint: it never waits).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     fn migrate(&mut self) -> Result<()> {
