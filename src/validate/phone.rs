@@ -542,29 +542,34 @@ fn invalid_for_country(
     )
 }
 
+/// A region's descriptors of the types of number (fixed line, mobile, toll
+/// free, ...), in the order the crate's `number_type` tries them; the
+/// crate calls a number valid when the general pattern and one of these
+/// match it.
+fn number_types(meta: &Metadata) -> impl Iterator<Item = &Descriptor> {
+    let d = meta.descriptors();
+    [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+        d.fixed_line(),
+        d.mobile(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// ` (too short: …)` / ` (too long: …)` when no number of any type of any
 /// region of `code` has `len` national digits; empty otherwise.
 fn length_hint(db: &Database, code: u16, len: usize) -> String {
     let mut range: Option<(u16, u16)> = None;
     for meta in db.by_code(&code).unwrap_or_default() {
-        let d = meta.descriptors();
-        let kinds = [
-            d.fixed_line(),
-            d.mobile(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.personal_number(),
-            d.voip(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ];
-        for &n in kinds
-            .into_iter()
-            .flatten()
-            .flat_map(|k| k.possible_length())
-        {
+        for &n in number_types(meta).flat_map(|k| k.possible_length()) {
             range = Some(match range {
                 None => (n, n),
                 Some((lo, hi)) => (lo.min(n), hi.max(n)),

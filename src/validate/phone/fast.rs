@@ -125,24 +125,8 @@ struct Region {
 
 impl Region {
     fn compile(meta: &Metadata, shared_code: bool) -> Option<Region> {
-        let d = meta.descriptors();
-        let types: Vec<&Descriptor> = std::iter::once(d.general())
-            .chain(
-                [
-                    d.premium_rate(),
-                    d.toll_free(),
-                    d.shared_cost(),
-                    d.voip(),
-                    d.personal_number(),
-                    d.pager(),
-                    d.uan(),
-                    d.voicemail(),
-                    d.fixed_line(),
-                    d.mobile(),
-                ]
-                .into_iter()
-                .flatten(),
-            )
+        let types: Vec<&Descriptor> = std::iter::once(meta.descriptors().general())
+            .chain(super::number_types(meta))
             .collect();
         let patterns =
             RegexSetBuilder::new(types.iter().map(|t| anchored(t.national_number().as_str())))
@@ -204,7 +188,7 @@ fn anchored(pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::phone::{by_the_crate, shared_db};
+    use crate::validate::phone::{by_the_crate, number_types, shared_db};
 
     /// A small deterministic generator (xorshift), so the sample is the
     /// same on every run.
@@ -232,25 +216,8 @@ mod tests {
         let mut out = Vec::new();
         for meta in DATABASE.iter() {
             let code = meta.country_code().to_string();
-            let d = meta.descriptors();
-            let examples = [d.general()]
-                .into_iter()
-                .chain(
-                    [
-                        d.fixed_line(),
-                        d.mobile(),
-                        d.toll_free(),
-                        d.premium_rate(),
-                        d.shared_cost(),
-                        d.personal_number(),
-                        d.voip(),
-                        d.pager(),
-                        d.uan(),
-                        d.voicemail(),
-                    ]
-                    .into_iter()
-                    .flatten(),
-                )
+            let examples = std::iter::once(meta.descriptors().general())
+                .chain(number_types(meta))
                 .filter_map(Descriptor::example);
             for ex in examples {
                 let mut variants = vec![ex.to_string(), format!("0{ex}")];
