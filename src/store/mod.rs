@@ -55,8 +55,12 @@ impl<'c> Grouped<'c> {
     }
 
     pub fn commit(&mut self) -> Result<()> {
-        if self.open_since.take().is_some() {
+        if self.open_since.is_some() {
+            // Marked closed only once committed: if COMMIT fails (a full
+            // disk), dropping this rolls back, and the connection is left
+            // with no transaction open (the watcher goes on using it).
             self.conn.execute_batch("COMMIT")?;
+            self.open_since = None;
         }
         Ok(())
     }
