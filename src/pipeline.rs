@@ -100,8 +100,9 @@ pub fn stage(
         Ok(rows) => {
             // The rows just stored sit in the write-ahead log; copied into
             // the database now, applying them does not look each page up
-            // among a large log's frames.
-            store.checkpoint()?;
+            // among a large log's frames. Only an optimisation: if it
+            // cannot be done now, the next automatic checkpoint does it.
+            let _ = store.checkpoint();
             Ok(Staged { id, rows })
         }
         Err(e) => {
