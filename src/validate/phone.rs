@@ -617,28 +617,14 @@ fn country_name(id: &str) -> Option<&'static str> {
     })
 }
 
-/// `s` for a message: control and invisible (zero-width, direction)
-/// characters escaped, cut after `SHOWN_MAX_CHARS` characters.
+/// The value as a message shows it: escaped, and cut after
+/// `SHOWN_MAX_CHARS` characters (the one way every message clips a value).
 fn shown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(SHOWN_MAX_CHARS * 2));
-    for (i, c) in s.chars().enumerate() {
-        if i == SHOWN_MAX_CHARS {
-            out.push('…');
-            break;
-        }
-        out.push_str(&shown_char(c));
-    }
-    out
+    crate::text::clip(s, SHOWN_MAX_CHARS)
 }
 
 fn shown_char(c: char) -> String {
-    if c.is_control() {
-        c.escape_default().to_string()
-    } else if crate::text::is_invisible(c) {
-        c.escape_unicode().to_string()
-    } else {
-        c.to_string()
-    }
+    crate::text::escape(c.encode_utf8(&mut [0; 4]))
 }
 
 // ---------------------------------------------------------------------------
