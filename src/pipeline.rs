@@ -11,7 +11,7 @@ use crate::read::{Layout, RawRow, Rows, Source};
 use crate::report;
 use crate::store::{Grouped, Store, directory};
 use crate::timing::{self, Phase};
-use crate::validate::{self, phone::Region};
+use crate::validate::{self, duplicate::SeenKeys, phone::Region};
 use std::sync::atomic::AtomicBool;
 
 /// Queues the rows of one file (or of a retry or undo) as a new job: every
@@ -138,11 +138,12 @@ fn load_rows(
         let mut total = 0;
         let mut in_flight = 0;
         let mut writer = Grouped::new(&store.conn);
+        let mut seen = SeenKeys::new();
         let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
             total += queued.len() as u64;
             progress.inc(queued.len() as u64);
             timing::time(Phase::Queue, || {
-                queue::insert_batch(writer.begin()?, id, layout.kind, queued)?;
+                queue::insert_batch(writer.begin()?, id, layout.kind, queued, &mut seen)?;
                 writer.commit_if_due()
             })
         };

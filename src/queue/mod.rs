@@ -232,12 +232,14 @@ pub struct QueuedRow {
 
 /// Stores a validated batch (inside the caller's write transaction),
 /// checking DUPLICATE_IN_FILE against the rows already queued for the job
-/// (in file order, so memory stays flat whatever the file size).
+/// (in file order, so memory stays flat whatever the file size). `seen`
+/// holds the keys of the job's earlier batches: one per job being stored.
 pub fn insert_batch(
     conn: &Connection,
     job_id: i64,
     kind: Kind,
     rows: Vec<QueuedRow>,
+    seen: &mut duplicate::SeenKeys,
 ) -> Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO job_rows (job_id, row, raw, op, key, action, upn, status, code, message)
@@ -253,6 +255,8 @@ pub fn insert_batch(
         )?;
     for r in rows {
         let checked = match r.checked {
+            // A key the job certainly has not had needs no lookup.
+            Ok(op) if !seen.insert(op.key()) => Ok(op),
             Ok(op) => match kind {
                 Kind::Assignments => {
                     let earlier: Option<(i64, String, Option<String>)> = last
