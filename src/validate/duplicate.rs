@@ -102,7 +102,6 @@ impl Default for SeenKeys {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

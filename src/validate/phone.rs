@@ -50,8 +50,10 @@
 //! * With the shared database, a second thread waits on the mutex: two
 //!   threads are *slower* than one (table below).
 //!
-//! So each rayon worker thread gets its own `Database` (a `thread_local!`),
-//! with its own cache and so its own, uncontended mutex. The crate builds a
+//! So each rayon worker thread that asks the crate often (more than
+//! `PRIVATE_COPY_AFTER` times: the fast path in `fast.rs` answers most valid
+//! numbers without it) gets its own `Database` (a `thread_local!`), with its
+//! own cache and so its own, uncontended mutex. The crate builds a
 //! `Database` only from metadata records (`Database::from`, or from the XML
 //! with `parse`/`load`; its bundled postcard blob is private), so
 //! `private_copy` rebuilds the records from the shared database's public
@@ -127,6 +129,13 @@ pub fn parse_number(cell: &str, region: Option<Region>) -> Result<String, RowErr
         return Err(err);
     }
     let written = Written::scan(body).map_err(|why| invalid(cell, why))?;
+    // The fast path first: most numbers never need the crate's database.
+    if written.plus
+        && !written.too_long
+        && let Some(e164) = fast::valid(&written.digits)
+    {
+        return Ok(e164);
+    }
     with_db(|db| {
         if written.plus {
             international(db, cell, &written)
@@ -182,10 +191,8 @@ fn international(db: &Database, cell: &str, written: &Written) -> Result<String,
             ),
         ));
     }
-    match fast::valid(&written.digits) {
-        Some(e164) => Ok(e164),
-        None => by_the_crate(db, cell, &written.digits),
-    }
+    // `parse_number` tried the fast path already.
+    by_the_crate(db, cell, &written.digits)
 }
 
 /// `+` and `digits` as the crate judges it: the E.164 form, or why not.
@@ -633,12 +640,29 @@ fn shown_char(c: char) -> String {
 thread_local! {
     /// This thread's own database (and so its own regex cache and mutex).
     static LOCAL_DB: Option<Database> = private_copy(&DATABASE);
+    /// How often this thread has asked the crate.
+    static CRATE_CALLS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// Run `f` with this thread's database: its own copy on a rayon worker,
-/// the shared one elsewhere (or if the copy could not be made).
+/// A rayon worker makes its own copy of the database once it has asked the
+/// crate this often. With the fast path in front, a file of mostly valid
+/// numbers asks the crate for a few rows only: the shared database serves
+/// them without waiting much, and no copy is made (~75 ms and a few MiB a
+/// thread). A file of mostly invalid numbers still gets its copies.
+const PRIVATE_COPY_AFTER: u32 = 256;
+
+/// Run `f` with this thread's database: its own copy on a busy rayon
+/// worker, the shared one elsewhere (or if the copy could not be made).
 fn with_db<R>(f: impl Fn(&Database) -> R) -> R {
     if rayon::current_thread_index().is_none() {
+        return f(shared_db());
+    }
+    let calls = CRATE_CALLS.with(|c| {
+        let n = c.get().saturating_add(1);
+        c.set(n);
+        n
+    });
+    if calls <= PRIVATE_COPY_AFTER {
         return f(shared_db());
     }
     LOCAL_DB
