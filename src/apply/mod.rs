@@ -7,7 +7,7 @@ pub mod rules;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Job, Status};
-use crate::store::{COMMIT_EVERY, Store, directory, now_ms};
+use crate::store::{COMMIT_EVERY, Prepared, Store, directory, now_ms};
 use rules::{Clock, Outcome};
 use rusqlite::{Connection, TransactionBehavior};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,8 +95,9 @@ fn apply_batch(conn: &Connection, job: &Job, rows: &[queue::Pending], cooldown: 
         now: now_ms(),
         cooldown,
     };
+    let db = &mut Prepared::new(conn);
     for p in rows {
-        let snapshot = directory::snapshot(conn, &p.op)?;
+        let snapshot = directory::snapshot(db, &p.op)?;
         match rules::apply(&p.op, &snapshot, clock) {
             Ok(effect) => {
                 let origin = directory::Origin {
@@ -105,23 +106,16 @@ fn apply_batch(conn: &Connection, job: &Job, rows: &[queue::Pending], cooldown: 
                     row: Some(p.row),
                     action: p.op.action().as_str(),
                 };
-                directory::write(conn, &snapshot, &effect, &origin)?;
+                directory::write(db, &snapshot, &effect, &origin)?;
                 let status = match (effect.outcome, job.dry_run) {
                     (Outcome::Unchanged, _) => Status::Unchanged,
                     (Outcome::Applied, true) => Status::WouldApply,
                     (Outcome::Applied, false) => Status::Applied,
                 };
-                queue::set_outcome(conn, job.id, p.row, status, None, &effect.detail)?;
+                queue::set_outcome(db, job.id, p.row, status, None, &effect.detail)?;
             }
             Err(e) => {
-                queue::set_outcome(
-                    conn,
-                    job.id,
-                    p.row,
-                    Status::Failed,
-                    Some(e.code),
-                    &e.message,
-                )?;
+                queue::set_outcome(db, job.id, p.row, Status::Failed, Some(e.code), &e.message)?;
             }
         }
     }

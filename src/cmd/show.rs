@@ -4,7 +4,7 @@ use super::Config;
 use crate::apply::rules::{NumberRec, NumberState, UserRec};
 use crate::error::{Error, ExitCode, Result};
 use crate::read::clean;
-use crate::store::{directory, show_time};
+use crate::store::{Prepared, directory, show_time};
 use crate::text::escape;
 use crate::validate::phone;
 use serde_json::json;
@@ -76,14 +76,14 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
     let mut out = json!({});
     let mut lines = Vec::new();
     if let Some(upn) = &upn {
-        let user = directory::user(&store.conn, upn)?;
+        let user = directory::user(&mut Prepared::new(&store.conn), upn)?;
         let Some(u) = &user else {
             return Err(Error::NotFound(format!(
                 "{} has never been in the directory",
                 escape(upn)
             )));
         };
-        let held = directory::held_by(&store.conn, upn)?;
+        let held = directory::held_by(&mut Prepared::new(&store.conn), upn)?;
         lines.push(format!("user {}", u.upn));
         lines.push(format!(
             "  status:  {}",
@@ -125,7 +125,7 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
         });
     }
     if let Some(number) = &number {
-        let Some(n) = directory::number(&store.conn, number)? else {
+        let Some(n) = directory::number(&mut Prepared::new(&store.conn), number)? else {
             return Err(Error::NotFound(format!(
                 "{number} has never been in the inventory"
             )));

@@ -8,6 +8,7 @@ pub mod owner;
 use crate::codes::{ErrorCode, RowError};
 use crate::error::Result;
 use crate::model::{Action, Kind, Op};
+use crate::store::Prepared;
 use crate::validate::duplicate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -350,17 +351,16 @@ pub fn pending(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Resu
 
 /// Records a row's outcome: in the same transaction as its change.
 pub fn set_outcome(
-    conn: &Connection,
+    db: &mut Prepared<'_>,
     job_id: i64,
     row: u64,
     status: Status,
     code: Option<ErrorCode>,
     message: &str,
 ) -> Result<()> {
-    let mut st = conn.prepare_cached(
-        "UPDATE job_rows SET status = ?3, code = ?4, message = ?5 WHERE job_id = ?1 AND row = ?2",
-    )?;
-    st.execute(params![
+    const SET_OUTCOME: &str =
+        "UPDATE job_rows SET status = ?3, code = ?4, message = ?5 WHERE job_id = ?1 AND row = ?2";
+    db.get(SET_OUTCOME)?.execute(params![
         job_id,
         row as i64,
         status.as_str(),

@@ -1,5 +1,6 @@
 //! The number directory: users, numbers and their audit history.
 
+use super::Prepared;
 use crate::apply::rules::{
     self, Change, Effect, Holding, NumberRec, NumberState, Role, Snapshot, UserRec,
 };
@@ -7,8 +8,47 @@ use crate::error::{Error, Result};
 use crate::model::{NumberType, Op, Plan};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-const USER_COLUMNS: &str = "upn, display_name, plan, voice_enabled, removed_at";
-const NUMBER_COLUMNS: &str = "e164, number_type, state, holder, role, given_to, given_at";
+// The columns of a record, in the order `user_from` and `number_from` read
+// them: macros so that the statements below can be constants.
+macro_rules! user_columns {
+    () => {
+        "upn, display_name, plan, voice_enabled, removed_at"
+    };
+}
+macro_rules! number_columns {
+    () => {
+        "e164, number_type, state, holder, role, given_to, given_at"
+    };
+}
+const USER_COLUMNS: &str = user_columns!();
+const NUMBER_COLUMNS: &str = number_columns!();
+// The statements of applying a row, as constants for `Prepared`.
+const USER_BY_UPN: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE upn = ?1");
+const NUMBER_BY_E164: &str = concat!(
+    "SELECT ",
+    number_columns!(),
+    " FROM numbers WHERE e164 = ?1"
+);
+const HELD_BY: &str = "SELECT e164, role FROM numbers WHERE holder = ?1";
+const UPDATE_USER: &str =
+    "UPDATE users SET display_name = ?2, plan = ?3, voice_enabled = ?4, removed_at = ?5
+     WHERE upn = ?1";
+const INSERT_USER: &str = concat!(
+    "INSERT INTO users (",
+    user_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+);
+const UPDATE_NUMBER: &str =
+    "UPDATE numbers SET number_type = ?2, state = ?3, holder = ?4, role = ?5,
+       given_to = ?6, given_at = ?7 WHERE e164 = ?1";
+const INSERT_NUMBER: &str = concat!(
+    "INSERT INTO numbers (",
+    number_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+);
+const INSERT_AUDIT: &str =
+    "INSERT INTO audit (at, job_id, row, action, number, upn, prev_upn, before, after)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 
 fn user_from(r: &Row<'_>) -> rusqlite::Result<UserRec> {
     let plan: String = r.get(2)?;
@@ -47,23 +87,24 @@ fn number_from(r: &Row<'_>) -> rusqlite::Result<NumberRec> {
     })
 }
 
-pub fn user(conn: &Connection, upn: &str) -> Result<Option<UserRec>> {
-    let mut st =
-        conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE upn = ?1"))?;
-    Ok(st.query_row([upn], user_from).optional()?)
+pub fn user(db: &mut Prepared<'_>, upn: &str) -> Result<Option<UserRec>> {
+    Ok(db
+        .get(USER_BY_UPN)?
+        .query_row([upn], user_from)
+        .optional()?)
 }
 
-pub fn number(conn: &Connection, e164: &str) -> Result<Option<NumberRec>> {
-    let mut st = conn.prepare_cached(&format!(
-        "SELECT {NUMBER_COLUMNS} FROM numbers WHERE e164 = ?1"
-    ))?;
-    Ok(st.query_row([e164], number_from).optional()?)
+pub fn number(db: &mut Prepared<'_>, e164: &str) -> Result<Option<NumberRec>> {
+    Ok(db
+        .get(NUMBER_BY_E164)?
+        .query_row([e164], number_from)
+        .optional()?)
 }
 
 /// The numbers a user holds and their roles, primary first: from the
 /// holder index alone.
-pub fn held_by(conn: &Connection, upn: &str) -> Result<Vec<Holding>> {
-    let mut st = conn.prepare_cached("SELECT e164, role FROM numbers WHERE holder = ?1")?;
+pub fn held_by(db: &mut Prepared<'_>, upn: &str) -> Result<Vec<Holding>> {
+    let st = db.get(HELD_BY)?;
     let rows = st.query_map([upn], |r| {
         let role: String = r.get(1)?;
         Ok(Holding {
@@ -84,23 +125,23 @@ pub fn held_by(conn: &Connection, upn: &str) -> Result<Vec<Holding>> {
 }
 
 /// The records a row touches.
-pub fn snapshot(conn: &Connection, op: &Op) -> Result<Snapshot> {
+pub fn snapshot(db: &mut Prepared<'_>, op: &Op) -> Result<Snapshot> {
     let user = match op.upn() {
-        Some(upn) => user(conn, upn)?,
+        Some(upn) => user(db, upn)?,
         None => None,
     };
     let held = match &user {
-        Some(u) => held_by(conn, &u.upn)?,
+        Some(u) => held_by(db, &u.upn)?,
         None => Vec::new(),
     };
     let mut held_records = Vec::new();
     if rules::needs_held_records(op) {
         for h in &held {
-            held_records.extend(number(conn, &h.e164)?);
+            held_records.extend(number(db, &h.e164)?);
         }
     }
     let number = match op.number() {
-        Some(n) => number(conn, n)?,
+        Some(n) => number(db, n)?,
         None => None,
     };
     Ok(Snapshot {
@@ -121,7 +162,7 @@ pub struct Origin<'a> {
 
 /// Writes the records a row changed, each with an audit entry.
 pub fn write(
-    conn: &Connection,
+    db: &mut Prepared<'_>,
     before: &Snapshot,
     effect: &Effect,
     origin: &Origin<'_>,
@@ -129,9 +170,9 @@ pub fn write(
     for change in &effect.changes {
         match change {
             Change::User(after) => {
-                put_user(conn, after, before.user.is_some())?;
+                put_user(db, after, before.user.is_some())?;
                 audit(
-                    conn,
+                    db,
                     origin,
                     None,
                     Some(&after.upn),
@@ -146,7 +187,7 @@ pub fn write(
                     .iter()
                     .chain(before.held_records.iter())
                     .find(|n| n.e164 == after.e164);
-                put_number(conn, after, prior.is_some())?;
+                put_number(db, after, prior.is_some())?;
                 let upn_after = after.holder().map(|(h, _)| h);
                 let upn_before = prior.and_then(|p| p.holder()).map(|(h, _)| h);
                 let (upn, prev) = match (upn_after, upn_before) {
@@ -155,7 +196,7 @@ pub fn write(
                     (None, b) => (b, None),
                 };
                 audit(
-                    conn,
+                    db,
                     origin,
                     Some(&after.e164),
                     upn,
@@ -176,16 +217,10 @@ fn json<T: serde::Serialize>(v: &Option<T>) -> Result<Option<String>> {
         .map_err(Error::from)
 }
 
-fn put_user(conn: &Connection, u: &UserRec, exists: bool) -> Result<()> {
+fn put_user(db: &mut Prepared<'_>, u: &UserRec, exists: bool) -> Result<()> {
     // A plain UPDATE or INSERT: an upsert costs SQLite more per row.
-    let sql = if exists {
-        "UPDATE users SET display_name = ?2, plan = ?3, voice_enabled = ?4, removed_at = ?5
-         WHERE upn = ?1"
-    } else {
-        "INSERT INTO users (upn, display_name, plan, voice_enabled, removed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)"
-    };
-    conn.prepare_cached(sql)?.execute(params![
+    let sql = if exists { UPDATE_USER } else { INSERT_USER };
+    db.get(sql)?.execute(params![
         u.upn,
         u.display_name,
         u.plan.key(),
@@ -195,7 +230,7 @@ fn put_user(conn: &Connection, u: &UserRec, exists: bool) -> Result<()> {
     Ok(())
 }
 
-fn put_number(conn: &Connection, n: &NumberRec, exists: bool) -> Result<()> {
+fn put_number(db: &mut Prepared<'_>, n: &NumberRec, exists: bool) -> Result<()> {
     let (state, holder, role) = match &n.state {
         NumberState::Available => ("available", None, None),
         NumberState::Assigned { holder, role } => {
@@ -203,14 +238,8 @@ fn put_number(conn: &Connection, n: &NumberRec, exists: bool) -> Result<()> {
         }
         NumberState::Released => ("released", None, None),
     };
-    let sql = if exists {
-        "UPDATE numbers SET number_type = ?2, state = ?3, holder = ?4, role = ?5,
-           given_to = ?6, given_at = ?7 WHERE e164 = ?1"
-    } else {
-        "INSERT INTO numbers (e164, number_type, state, holder, role, given_to, given_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-    };
-    conn.prepare_cached(sql)?.execute(params![
+    let sql = if exists { UPDATE_NUMBER } else { INSERT_NUMBER };
+    db.get(sql)?.execute(params![
         n.e164,
         n.number_type.as_str(),
         state,
@@ -224,7 +253,7 @@ fn put_number(conn: &Connection, n: &NumberRec, exists: bool) -> Result<()> {
 
 #[allow(clippy::too_many_arguments)]
 fn audit(
-    conn: &Connection,
+    db: &mut Prepared<'_>,
     origin: &Origin<'_>,
     number: Option<&str>,
     upn: Option<&str>,
@@ -232,11 +261,7 @@ fn audit(
     before: &Option<String>,
     after: &Option<String>,
 ) -> Result<()> {
-    let mut st = conn.prepare_cached(
-        "INSERT INTO audit (at, job_id, row, action, number, upn, prev_upn, before, after)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    st.execute(params![
+    db.get(INSERT_AUDIT)?.execute(params![
         origin.at,
         origin.job_id,
         origin.row.map(|r| r as i64),
