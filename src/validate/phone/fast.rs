@@ -47,14 +47,27 @@ pub fn valid(digits: &str) -> Option<String> {
     if national.starts_with('0') {
         return None;
     }
-    let region = compiled
-        .get_or_init(|| Code::compile(code))
-        .as_ref()?
-        .source_for(national)?;
-    if region.rewrites(national) || !region.is_valid(national) {
-        return None;
-    }
-    Some(format!("+{digits}"))
+    // Each thread matches with its own clone of the compiled code: a clone
+    // shares the compiled regexes but has its own pool of search caches,
+    // where a shared one has threads take turns at a lock for every match
+    // (validation on 2 threads in 4,000-row chunks: 0.97x -> 1.65x).
+    LOCAL.with_borrow_mut(|local| {
+        let code = local
+            .entry(code)
+            .or_insert_with(|| compiled.get_or_init(|| Code::compile(code)).clone())
+            .as_ref()?;
+        let region = code.source_for(national)?;
+        if region.rewrites(national) || !region.is_valid(national) {
+            return None;
+        }
+        Some(format!("+{digits}"))
+    })
+}
+
+thread_local! {
+    /// This thread's clones of the compiled codes it has met.
+    static LOCAL: std::cell::RefCell<HashMap<u16, Option<Code>>> =
+        std::cell::RefCell::new(HashMap::new());
 }
 
 /// Every calling code of the crate's database, compiled when first used.
@@ -69,6 +82,7 @@ fn table() -> &'static HashMap<u16, OnceLock<Option<Code>>> {
 }
 
 /// The regions of one calling code, in the order the crate tries them.
+#[derive(Clone)]
 struct Code {
     regions: Vec<Region>,
 }
@@ -111,6 +125,7 @@ impl Code {
 }
 
 /// What the crate looks at in one region's metadata, compiled.
+#[derive(Clone)]
 struct Region {
     /// `^(leading digits)`: which numbers of a shared code are this region's.
     leading: Option<Regex>,
