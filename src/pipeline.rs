@@ -121,15 +121,16 @@ fn load_rows(
     batch_size: usize,
     progress: &Progress,
 ) -> Result<u64> {
-    // Two stages that overlap: a validator thread checks batch N+1 (rayon
-    // inside) while this thread stores batch N. At most two batches are in
-    // flight, so memory stays bounded by the batch size.
+    // Two stages that overlap: a validator thread checks the next
+    // `validate::TOGETHER` batches (rayon inside) while this thread stores
+    // the ones before. At most two such groups are in flight, so memory
+    // stays bounded by the batch size.
     std::thread::scope(|scope| {
-        let (to_validator, batches_in) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(1);
-        let (to_store, checked_in) = std::sync::mpsc::sync_channel::<Vec<QueuedRow>>(1);
+        let (to_validator, groups_in) = std::sync::mpsc::sync_channel::<Vec<Vec<RawRow>>>(1);
+        let (to_store, checked_in) = std::sync::mpsc::sync_channel::<Vec<Vec<QueuedRow>>>(1);
         scope.spawn(move || {
-            for batch in batches_in {
-                let queued = timing::time(Phase::Validate, || check(layout, batch, region));
+            for group in groups_in {
+                let queued = timing::time(Phase::Validate, || check(layout, group, region));
                 if to_store.send(queued).is_err() {
                     break; // the storing side stopped on an error
                 }
@@ -147,39 +148,45 @@ fn load_rows(
                 writer.commit_if_due()
             })
         };
-        let mut batches = batches(rows, batch_size);
-        while let Some(batch) = timing::time(Phase::Read, || batches.next()) {
-            if to_validator.send(batch?).is_err() {
+        let mut groups = batches(batches(rows, batch_size), validate::TOGETHER);
+        while let Some(group) = timing::time(Phase::Read, || groups.next()) {
+            if to_validator.send(group?).is_err() {
                 break;
             }
             in_flight += 1;
             if in_flight == 2 {
                 if let Ok(queued) = checked_in.recv() {
-                    store_one(queued)?;
+                    queued.into_iter().try_for_each(&mut store_one)?;
                 }
                 in_flight -= 1;
             }
         }
         drop(to_validator);
         for queued in checked_in {
-            store_one(queued)?;
+            queued.into_iter().try_for_each(&mut store_one)?;
         }
         writer.commit()?;
         Ok(total)
     })
 }
 
-/// The row-local checks of a batch, with each row as written in the
-/// template's columns.
-fn check(layout: &Layout, batch: Vec<RawRow>, region: Option<Region>) -> Vec<QueuedRow> {
-    let checked = validate::batch(layout, &batch, region);
-    batch
+/// The row-local checks of a group of batches, with each row as written in
+/// the template's columns.
+fn check(layout: &Layout, group: Vec<Vec<RawRow>>, region: Option<Region>) -> Vec<Vec<QueuedRow>> {
+    let checked = validate::batches(layout, &group, region);
+    group
         .into_iter()
         .zip(checked)
-        .map(|(raw, checked)| QueuedRow {
-            row: raw.row,
-            raw: layout.template_cells(&raw.cells),
-            checked,
+        .map(|(batch, checked)| {
+            batch
+                .into_iter()
+                .zip(checked)
+                .map(|(raw, checked)| QueuedRow {
+                    row: raw.row,
+                    raw: layout.template_cells(&raw.cells),
+                    checked,
+                })
+                .collect()
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 //! Row-local checks (SPEC §3, MALFORMED_ROW through INVALID_NUMBER): a raw
-//! row becomes an `Op` or a `RowError`. Pure and parallel: a batch is
-//! validated with rayon. DUPLICATE_IN_FILE needs the earlier rows and lives
+//! row becomes an `Op` or a `RowError`. Pure and parallel: batches are
+//! validated with rayon, several at a time. DUPLICATE_IN_FILE needs the earlier rows and lives
 //! in `duplicate`, called by the queue in file order.
 
 pub mod duplicate;
@@ -14,16 +14,33 @@ use crate::text::clip;
 use phone::Region;
 use rayon::prelude::*;
 
-/// Validates a batch in parallel, keeping the order.
-pub fn batch(
+/// How many batches are validated together. One batch of 500 rows is about
+/// 0.3 ms of work: less than it takes rayon to wake a second thread, which
+/// then got 5% of the rows. Validation alone on 2 threads, 1M rows, against
+/// 1 thread: one batch at a time ~1.1x, 8 ~1.5x, 16 ~1.75x, 32 ~1.8x. The
+/// price is the rows in flight: about 10 MiB at 32 (peak RSS of a 1M-row
+/// run 85 -> 96 MiB), the same for any file size.
+pub const TOGETHER: usize = 32;
+
+/// Validates several batches in one parallel pass, each in its order.
+pub fn batches(
     layout: &Layout,
-    rows: &[RawRow],
+    batches: &[Vec<RawRow>],
     region: Option<Region>,
-) -> Vec<Result<Op, RowError>> {
-    rows.par_iter()
+) -> Vec<Vec<Result<Op, RowError>>> {
+    let rows: Vec<&RawRow> = batches.iter().flatten().collect();
+    let mut checked: Vec<Result<Op, RowError>> = rows
+        .par_iter()
         .with_min_len(64)
         .map(|r| row(layout, r, region))
-        .collect()
+        .collect();
+    let mut out: Vec<Vec<Result<Op, RowError>>> = batches
+        .iter()
+        .rev()
+        .map(|b| checked.split_off(checked.len().saturating_sub(b.len())))
+        .collect();
+    out.reverse();
+    out
 }
 
 /// The row-local checks of one row, in the contract's order.
@@ -222,6 +239,40 @@ mod tests {
     const A: &str = "UserPrincipalName,PhoneNumber,Action";
     const U: &str = "UserPrincipalName,DisplayName,Plan,VoiceEnabled,Action";
     const N: &str = "PhoneNumber,NumberType,Action";
+
+    #[test]
+    fn batches_validated_together_come_back_each_in_its_order() {
+        let layout = layout(A);
+        let raw = |i: u64| RawRow {
+            row: i,
+            cells: vec![
+                format!("user{i}@contoso.com"),
+                if i.is_multiple_of(3) {
+                    "not a number".into()
+                } else {
+                    format!("+4420794600{:02}", i % 100)
+                },
+                "add".into(),
+            ],
+        };
+        let sizes = [3usize, 0, 500, 1, 70];
+        let mut next = 2;
+        let group: Vec<Vec<RawRow>> = sizes
+            .iter()
+            .map(|&n| {
+                let b: Vec<RawRow> = (next..next + n as u64).map(raw).collect();
+                next += n as u64;
+                b
+            })
+            .collect();
+        let checked = batches(&layout, &group, None);
+        assert_eq!(checked.iter().map(Vec::len).collect::<Vec<_>>(), sizes);
+        for (batch, results) in group.iter().zip(&checked) {
+            for (raw, result) in batch.iter().zip(results) {
+                assert_eq!(result, &row(&layout, raw, None), "row {}", raw.row);
+            }
+        }
+    }
 
     #[test]
     fn a_good_assignment_row_is_normalised() {
