@@ -113,7 +113,7 @@ pub fn stage(
 }
 
 fn load_rows(
-    store: &mut Store,
+    store: &Store,
     id: i64,
     layout: &Layout,
     rows: impl Iterator<Item = Result<RawRow>>,

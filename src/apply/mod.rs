@@ -7,11 +7,10 @@ pub mod rules;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Job, Status};
-use crate::store::{COMMIT_EVERY, Prepared, Store, directory, now_ms};
+use crate::store::{Grouped, Prepared, Store, directory, now_ms};
 use rules::{Clock, Outcome};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 /// Why `process` returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,7 +42,7 @@ pub fn process(
 }
 
 fn apply_rows(
-    store: &mut Store,
+    store: &Store,
     job: &Job,
     me: &str,
     progress: &Progress,
@@ -52,38 +51,35 @@ fn apply_rows(
     let batch = job.options.batch_size.clamp(1, 500);
     let cooldown = job.options.cooldown_ms;
     let mut after = 0;
-    loop {
-        let tx = store
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let started = Instant::now();
-        let ended = loop {
-            if stop.load(Ordering::Relaxed) {
-                break Some(Ended::Stopped);
-            }
-            // Read inside the write transaction: no other process can apply
-            // these rows in the meantime.
-            let rows = queue::pending(&tx, job.id, after, batch)?;
-            let Some(last) = rows.last() else {
-                break Some(Ended::Complete);
-            };
-            after = last.row;
-            apply_batch(&tx, job, &rows, cooldown)?;
-            progress.inc(rows.len() as u64);
-            if crate::testhook::batch_applied() || started.elapsed() >= COMMIT_EVERY {
-                break None;
-            }
-        };
-        queue::heartbeat(&tx, job.id, me)?;
+    let mut tx = Grouped::new(&store.conn);
+    // Every commit renews the job's heartbeat in the same transaction.
+    let commit = |tx: &mut Grouped<'_>| -> Result<()> {
+        if tx.is_open() {
+            queue::heartbeat(&store.conn, job.id, me)?;
+        }
         tx.commit()?;
         crate::testhook::after_commit();
-        match ended {
-            Some(Ended::Stopped) => {
-                queue::release(&store.conn, job.id, me)?;
-                return Ok(Ended::Stopped);
-            }
-            Some(Ended::Complete) => return Ok(Ended::Complete),
-            None => {}
+        Ok(())
+    };
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            commit(&mut tx)?;
+            queue::release(&store.conn, job.id, me)?;
+            return Ok(Ended::Stopped);
+        }
+        // Read inside the write transaction: no other process can apply
+        // these rows in the meantime.
+        let conn = tx.begin()?;
+        let rows = queue::pending(conn, job.id, after, batch)?;
+        let Some(last) = rows.last() else {
+            commit(&mut tx)?;
+            return Ok(Ended::Complete);
+        };
+        after = last.row;
+        apply_batch(conn, job, &rows, cooldown)?;
+        progress.inc(rows.len() as u64);
+        if crate::testhook::batch_applied() || tx.due() {
+            commit(&mut tx)?;
         }
     }
 }

@@ -22,9 +22,11 @@ const MIGRATIONS: &[&str] = &[
 /// and a crash loses at most this much work (which `resume` does again).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
 
-/// Whole batches written in transactions of about `COMMIT_EVERY`: `begin`
-/// before a batch, `commit_if_due` after it, `commit` at the end. Dropped
-/// with a transaction open (an error part-way), it rolls that one back.
+/// Whole batches written in transactions of about `COMMIT_EVERY`, for
+/// storing a file and for applying its rows: `begin` before a batch,
+/// `commit_if_due` (or `due`, then `commit`) after it, `commit` at the end.
+/// Dropped with a transaction open (an error part-way), it rolls that one
+/// back.
 pub struct Grouped<'c> {
     conn: &'c Connection,
     open_since: Option<Instant>,
@@ -47,11 +49,20 @@ impl<'c> Grouped<'c> {
         Ok(self.conn)
     }
 
+    pub fn is_open(&self) -> bool {
+        self.open_since.is_some()
+    }
+
+    /// Whether the open transaction has gone on for `COMMIT_EVERY`.
+    pub fn due(&self) -> bool {
+        self.open_since.is_some_and(|t| t.elapsed() >= COMMIT_EVERY)
+    }
+
     pub fn commit_if_due(&mut self) -> Result<()> {
-        match self.open_since {
-            Some(t) if t.elapsed() >= COMMIT_EVERY => self.commit(),
-            _ => Ok(()),
+        if self.due() {
+            self.commit()?;
         }
+        Ok(())
     }
 
     pub fn commit(&mut self) -> Result<()> {
