@@ -61,6 +61,16 @@ fn user_from(r: &Row<'_>) -> rusqlite::Result<UserRec> {
     })
 }
 
+/// The role column as the rules know it (the schema allows no other value
+/// than these two on a held number).
+fn role_from(role: Option<&str>) -> Role {
+    if role == Some(Role::Primary.as_str()) {
+        Role::Primary
+    } else {
+        Role::Additional
+    }
+}
+
 fn number_from(r: &Row<'_>) -> rusqlite::Result<NumberRec> {
     let number_type: String = r.get(1)?;
     let state: String = r.get(2)?;
@@ -70,11 +80,7 @@ fn number_from(r: &Row<'_>) -> rusqlite::Result<NumberRec> {
         ("released", _) => NumberState::Released,
         ("assigned", Some(holder)) => NumberState::Assigned {
             holder,
-            role: if role.as_deref() == Some("primary") {
-                Role::Primary
-            } else {
-                Role::Additional
-            },
+            role: role_from(role.as_deref()),
         },
         _ => NumberState::Available,
     };
@@ -106,14 +112,9 @@ pub fn number(db: &mut Prepared<'_>, e164: &str) -> Result<Option<NumberRec>> {
 pub fn held_by(db: &mut Prepared<'_>, upn: &str) -> Result<Vec<Holding>> {
     let st = db.get(HELD_BY)?;
     let rows = st.query_map([upn], |r| {
-        let role: String = r.get(1)?;
         Ok(Holding {
             e164: r.get(0)?,
-            role: if role == "primary" {
-                Role::Primary
-            } else {
-                Role::Additional
-            },
+            role: role_from(r.get::<_, Option<String>>(1)?.as_deref()),
         })
     })?;
     let mut held: Vec<Holding> = rows.collect::<rusqlite::Result<_>>()?;

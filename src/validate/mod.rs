@@ -29,18 +29,16 @@ pub fn batches(
     region: Option<Region>,
 ) -> Vec<Vec<Result<Op, RowError>>> {
     let rows: Vec<&RawRow> = batches.iter().flatten().collect();
-    let mut checked: Vec<Result<Op, RowError>> = rows
+    let checked: Vec<Result<Op, RowError>> = rows
         .par_iter()
         .with_min_len(64)
         .map(|r| row(layout, r, region))
         .collect();
-    let mut out: Vec<Vec<Result<Op, RowError>>> = batches
+    let mut checked = checked.into_iter();
+    batches
         .iter()
-        .rev()
-        .map(|b| checked.split_off(checked.len().saturating_sub(b.len())))
-        .collect();
-    out.reverse();
-    out
+        .map(|b| checked.by_ref().take(b.len()).collect())
+        .collect()
 }
 
 /// The row-local checks of one row, in the contract's order.
