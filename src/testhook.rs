@@ -8,10 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 static BATCHES: AtomicU64 = AtomicU64::new(0);
 
+/// Read once: the hook is asked after every batch.
 fn limit() -> Option<u64> {
-    std::env::var("NUMBATCH_TEST_ABORT_AFTER_BATCHES")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("NUMBATCH_TEST_ABORT_AFTER_BATCHES")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+    })
 }
 
 /// Counts an applied batch; true when the test wants the process killed
