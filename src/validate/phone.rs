@@ -153,10 +153,7 @@ pub fn parse_number(cell: &str, region: Option<Region>) -> Result<String, RowErr
 /// True when `s` is exactly `+` followed by 8 to 15 ASCII digits.
 pub fn is_e164_form(s: &str) -> bool {
     match s.strip_prefix('+') {
-        Some(digits) => {
-            (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
-                && digits.bytes().all(|b| b.is_ascii_digit())
-        }
+        Some(digits) => (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()) && all_digits(digits),
         None => false,
     }
 }
