@@ -170,25 +170,19 @@ fn load_rows(
     })
 }
 
-/// The row-local checks of a group of batches, with each row as written in
-/// the template's columns.
-fn check(layout: &Layout, group: Vec<Vec<RawRow>>, region: Option<Region>) -> Vec<Vec<QueuedRow>> {
-    let checked = validate::batches(layout, &group, region);
-    group
-        .into_iter()
-        .zip(checked)
-        .map(|(batch, checked)| {
-            batch
-                .into_iter()
-                .zip(checked)
-                .map(|(raw, checked)| QueuedRow {
-                    row: raw.row,
-                    raw: layout.template_cells(&raw.cells),
-                    checked,
-                })
-                .collect()
-        })
-        .collect()
+/// The validate phase of storing a file: the row-local checks of a group of
+/// batches, with each row as written in the template's columns (what
+/// `cargo bench --bench validate` times).
+pub fn check(
+    layout: &Layout,
+    group: Vec<Vec<RawRow>>,
+    region: Option<Region>,
+) -> Vec<Vec<QueuedRow>> {
+    validate::batches(layout, group, region, |raw, checked| QueuedRow {
+        row: raw.row,
+        raw: layout.template_cells(raw.cells),
+        checked,
+    })
 }
 
 /// How a job this process was asked to run ended.

@@ -488,7 +488,7 @@ fn check_reports(wd: &Workdir, job: &JobRef, kind: Kind, input: &Path, rows: u64
         .unwrap()
         .map(|r| {
             let r = r.expect("an accepted file reads to the end");
-            (r.row, source.layout.template_cells(&r.cells))
+            (r.row, source.layout.template_cells(r.cells))
         })
         .collect();
     let mut seen = BTreeSet::new();

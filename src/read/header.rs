@@ -155,23 +155,34 @@ pub fn resolve(cells: &[String], forced: Option<Kind>) -> Result<Layout, String>
 
 impl Layout {
     /// A row's cells in the template's columns, as written (an absurdly long
-    /// cell is clipped: it is reported, not kept).
-    pub fn template_cells(&self, cells: &[String]) -> Vec<String> {
-        self.source
-            .iter()
-            .map(|src| {
-                let cell = src.and_then(|i| cells.get(i)).map_or("", String::as_str);
-                if cell.len() > crate::read::MAX_CELL_BYTES {
-                    let mut end = crate::read::MAX_CELL_BYTES;
-                    while !cell.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    cell[..end].to_string()
-                } else {
-                    cell.to_string()
+    /// cell is clipped: it is reported, not kept). The cells are moved, not
+    /// copied.
+    pub fn template_cells(&self, mut cells: Vec<String>) -> Vec<String> {
+        let in_order = self.source.iter().enumerate().all(|(i, s)| *s == Some(i));
+        let mut out = if in_order {
+            // A file in the template's own columns: its cells as they are.
+            cells.resize_with(self.source.len(), String::new);
+            cells
+        } else {
+            self.source
+                .iter()
+                .map(|src| {
+                    src.and_then(|i| cells.get_mut(i))
+                        .map(std::mem::take)
+                        .unwrap_or_default()
+                })
+                .collect()
+        };
+        for cell in &mut out {
+            if cell.len() > crate::read::MAX_CELL_BYTES {
+                let mut end = crate::read::MAX_CELL_BYTES;
+                while !cell.is_char_boundary(end) {
+                    end -= 1;
                 }
-            })
-            .collect()
+                cell.truncate(end);
+            }
+        }
+        out
     }
 
     /// The layout of a file written in the template's own columns.
@@ -218,6 +229,30 @@ mod tests {
         assert_eq!(l.kind, Kind::Assignments);
         assert_eq!(l.source, vec![Some(2), Some(1), Some(0)]);
         assert_eq!(l.slots[3], Slot::Ignored);
+    }
+
+    #[test]
+    fn template_cells_follow_the_template_in_any_layout() {
+        let cells = |s: &str| header(s);
+        let long = "é".repeat(crate::read::MAX_CELL_BYTES); // 2 bytes a char
+        // In the template's order: the cells themselves, padded or cut to
+        // the template's width.
+        let l = resolve(&header("UserPrincipalName,PhoneNumber,Action"), None).unwrap();
+        assert_eq!(l.template_cells(cells("a,b,c")), cells("a,b,c"));
+        assert_eq!(l.template_cells(cells("a")), cells("a,,"));
+        assert_eq!(l.template_cells(cells("a,b,c,d")), cells("a,b,c"));
+        // In another order, with report columns and a column missing.
+        let l = resolve(&header("Row,PhoneNumber,UserPrincipalName"), None).unwrap();
+        assert_eq!(l.template_cells(cells("7,+44,u@x")), cells("u@x,+44,"));
+        assert_eq!(l.template_cells(cells("7")), cells(",,"));
+        // A cell over the limit is clipped on a character boundary.
+        let clipped = l.template_cells(vec![String::new(), long.clone(), "u".into()]);
+        assert_eq!(clipped[1].len(), crate::read::MAX_CELL_BYTES);
+        assert!(long.starts_with(&clipped[1]));
+        let l = resolve(&header("UserPrincipalName,PhoneNumber,Action"), None).unwrap();
+        let clipped = l.template_cells(vec![format!("x{long}"), "b".into(), "c".into()]);
+        assert_eq!(clipped[0].len(), crate::read::MAX_CELL_BYTES - 1);
+        assert_eq!(&clipped[1..], &cells("b,c")[..]);
     }
 
     #[test]

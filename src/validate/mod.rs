@@ -22,22 +22,34 @@ use rayon::prelude::*;
 /// run 85 -> 96 MiB), the same for any file size.
 pub const TOGETHER: usize = 32;
 
-/// Validates several batches in one parallel pass, each in its order.
-pub fn batches(
+/// Validates several batches in one parallel pass, each in its order, and
+/// hands each row with its result to `keep`, on the worker thread that
+/// checked it: what `keep` makes of a row costs no serial time after the
+/// pass.
+pub fn batches<T, F>(
     layout: &Layout,
-    batches: &[Vec<RawRow>],
+    batches: Vec<Vec<RawRow>>,
     region: Option<Region>,
-) -> Vec<Vec<Result<Op, RowError>>> {
-    let rows: Vec<&RawRow> = batches.iter().flatten().collect();
-    let checked: Vec<Result<Op, RowError>> = rows
-        .par_iter()
+    keep: F,
+) -> Vec<Vec<T>>
+where
+    T: Send,
+    F: Fn(RawRow, Result<Op, RowError>) -> T + Sync,
+{
+    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+    let rows: Vec<RawRow> = batches.into_iter().flatten().collect();
+    let checked: Vec<T> = rows
+        .into_par_iter()
         .with_min_len(64)
-        .map(|r| row(layout, r, region))
+        .map(|raw| {
+            let checked = row(layout, &raw, region);
+            keep(raw, checked)
+        })
         .collect();
     let mut checked = checked.into_iter();
-    batches
-        .iter()
-        .map(|b| checked.by_ref().take(b.len()).collect())
+    sizes
+        .into_iter()
+        .map(|n| checked.by_ref().take(n).collect())
         .collect()
 }
 
@@ -263,10 +275,11 @@ mod tests {
                 b
             })
             .collect();
-        let checked = batches(&layout, &group, None);
+        let checked = batches(&layout, group.clone(), None, |raw, r| (raw.row, r));
         assert_eq!(checked.iter().map(Vec::len).collect::<Vec<_>>(), sizes);
         for (batch, results) in group.iter().zip(&checked) {
-            for (raw, result) in batch.iter().zip(results) {
+            for (raw, (n, result)) in batch.iter().zip(results) {
+                assert_eq!(*n, raw.row);
                 assert_eq!(result, &row(&layout, raw, None), "row {}", raw.row);
             }
         }
