@@ -138,7 +138,7 @@ fn load_rows(
         });
         let mut total = 0;
         let mut in_flight = 0;
-        let mut writer = Grouped::new(&store.conn);
+        let mut writer = Grouped::new(&store.conn)?;
         let mut seen = SeenKeys::new();
         let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
             total += queued.len() as u64;

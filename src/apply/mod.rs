@@ -51,7 +51,7 @@ fn apply_rows(
     let batch = job.options.batch_size.clamp(1, 500);
     let cooldown = job.options.cooldown_ms;
     let mut after = 0;
-    let mut tx = Grouped::new(&store.conn);
+    let mut tx = Grouped::new(&store.conn)?;
     // Every commit renews the job's heartbeat in the same transaction.
     let commit = |tx: &mut Grouped<'_>| -> Result<()> {
         if tx.is_open() {
@@ -64,6 +64,7 @@ fn apply_rows(
     loop {
         if stop.load(Ordering::Relaxed) {
             commit(&mut tx)?;
+            drop(tx); // the release waits for the disk, and so all before it
             queue::release(&store.conn, job.id, me)?;
             return Ok(Ended::Stopped);
         }

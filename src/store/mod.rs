@@ -27,17 +27,27 @@ pub const COMMIT_EVERY: Duration = Duration::from_millis(250);
 /// `commit_if_due` (or `due`, then `commit`) after it, `commit` at the end.
 /// Dropped with a transaction open (an error part-way), it rolls that one
 /// back.
+///
+/// While it lives, its commits do not wait for the disk
+/// (`synchronous = NORMAL`): each is still atomic and survives a crash or a
+/// kill, but a power cut may take back the last ones, and their rows are
+/// then pending again, for `resume`. The next commit after it (the job
+/// queued, done or released) waits for the disk as every other does
+/// (`synchronous = FULL`), and with it everything before. Measured, runs
+/// of the two builds alternated: applying 100k rows 1.86 s -> 1.77 s, a run
+/// of 1M rows 68.3 s -> 63.7 s (medians).
 pub struct Grouped<'c> {
     conn: &'c Connection,
     open_since: Option<Instant>,
 }
 
 impl<'c> Grouped<'c> {
-    pub fn new(conn: &'c Connection) -> Grouped<'c> {
-        Grouped {
+    pub fn new(conn: &'c Connection) -> Result<Grouped<'c>> {
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(Grouped {
             conn,
             open_since: None,
-        }
+        })
     }
 
     /// The connection, inside a write transaction.
@@ -83,6 +93,9 @@ impl Drop for Grouped<'_> {
             // Best effort: closing the connection rolls back anyway.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+        // Best effort too: a connection this fails on is one that can no
+        // longer commit anything.
+        let _ = self.conn.pragma_update(None, "synchronous", SYNCHRONOUS);
     }
 }
 
@@ -125,6 +138,9 @@ impl<'c> Prepared<'c> {
 /// early when they do not fit. Half of the gain of 64 MiB for half its memory.
 pub const CACHE_SIZE: i64 = -32_768;
 
+/// Every commit waits for the disk, except those of a `Grouped`.
+const SYNCHRONOUS: &str = "FULL";
+
 /// How long a statement waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -151,7 +167,7 @@ impl Store {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", CACHE_SIZE)?;
         // Checkpoint the write-ahead log once it holds 1 GiB instead of every
@@ -219,4 +235,51 @@ pub fn show_time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|_| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "synchronous", |r| r.get(0))
+            .expect("synchronous")
+    }
+
+    /// Only the commits of a `Grouped` skip waiting for the disk; the next
+    /// commit after it waits again, whether it ended well or not.
+    #[test]
+    fn grouped_commits_relax_syncing_only_while_they_last() {
+        const NORMAL: i64 = 1;
+        const FULL: i64 = 2;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("t.db")).expect("open");
+        assert_eq!(synchronous(&store.conn), FULL);
+        {
+            let mut tx = Grouped::new(&store.conn).expect("grouped");
+            assert_eq!(synchronous(&store.conn), NORMAL);
+            tx.begin().expect("begin");
+            tx.commit().expect("commit");
+            assert_eq!(synchronous(&store.conn), NORMAL);
+        }
+        assert_eq!(synchronous(&store.conn), FULL);
+        {
+            // Dropped part-way, with a transaction open.
+            let mut tx = Grouped::new(&store.conn).expect("grouped");
+            tx.begin()
+                .expect("begin")
+                .execute_batch("CREATE TABLE t (x)")
+                .expect("create");
+        }
+        assert_eq!(synchronous(&store.conn), FULL);
+        let rolled_back: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 't'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(rolled_back, 0);
+    }
 }
