@@ -12,6 +12,7 @@ use crate::report;
 use crate::store::{Grouped, Store, directory};
 use crate::timing::{self, Phase};
 use crate::validate::{self, duplicate::SeenKeys, phone::Region};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 /// Queues the rows of one file (or of a retry or undo) as a new job: every
@@ -245,14 +246,33 @@ fn run_claimed(
     if ended == Ended::Stopped {
         return Ok(End::Stopped);
     }
-    let paths = timing::time(Phase::Report, || report::write(&store.conn, job))?;
+    // The reports are written from a second connection, on another thread,
+    // while this one files the job's history: the two are independent, and
+    // the job is marked done once both are. (A database in memory has no
+    // second connection: its reports are written here.)
+    let db = store
+        .conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from);
     let tx = store
         .conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    if !job.dry_run {
-        directory::index_history(&tx, job.id)?;
-    }
-    queue::finish(&tx, job.id)?;
+    let paths = timing::time(Phase::Report, || {
+        std::thread::scope(|scope| -> Result<report::Paths> {
+            let reports = db
+                .as_deref()
+                .map(|db| scope.spawn(move || report::write_from(db, job)));
+            if !job.dry_run {
+                directory::index_history(&tx, job.id)?;
+            }
+            queue::finish(&tx, job.id)?;
+            match reports {
+                Some(r) => r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                None => report::write(&tx, job),
+            }
+        })
+    })?;
     tx.commit()?;
     Ok(End::Finished(paths))
 }

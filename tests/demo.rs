@@ -128,3 +128,46 @@ fn demo_matches_expected_md() {
         (Some("+496990009001".into()), vec![])
     );
 }
+
+/// A database in memory (`--db :memory:`) has no second connection to
+/// write the reports from while the history is filed: its reports are
+/// written all the same, byte for byte those of a database on disk.
+#[test]
+fn a_database_in_memory_gets_the_same_reports() {
+    let wd = Workdir::new();
+    run_demo(&wd).assert_code(1);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_numbatch"))
+        .current_dir(wd.root())
+        .env_remove("NUMBATCH_DB")
+        .args(["--db", ":memory:", "--reports", "in-memory", "run"])
+        .args(
+            [
+                "users",
+                "numbers",
+                "leavers",
+                "retired-numbers",
+                "assignments",
+            ]
+            .map(|f| format!("{dir}/{f}.csv")),
+        )
+        .output()
+        .expect("run numbatch");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let names = |sub: &str| -> BTreeSet<String> {
+        std::fs::read_dir(wd.path(sub))
+            .expect("reports folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let on_disk = names("reports");
+    assert_eq!(on_disk.len(), 10, "{on_disk:?}");
+    assert_eq!(names("in-memory"), on_disk);
+    for name in &on_disk {
+        assert_eq!(
+            wd.read(&format!("in-memory/{name}")),
+            wd.read(&format!("reports/{name}")),
+            "{name}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::queue::{self, Job, Status};
 use crate::text::{escape, escape_cell, neutralise};
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -120,4 +120,16 @@ pub fn write(conn: &Connection, job: &Job) -> Result<Paths> {
     ok.finish()?;
     bad.finish()?;
     Ok(paths)
+}
+
+/// Writes both reports of a job whose rows all have their outcome, reading
+/// them through a connection of its own to the database at `db` (so that
+/// another thread can go on using its connection meanwhile).
+pub fn write_from(db: &Path, job: &Job) -> Result<Paths> {
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(crate::store::BUSY_TIMEOUT)?;
+    write(&conn, job)
 }

@@ -146,7 +146,7 @@ const WAL_BYTES: i64 = 1 << 30;
 const SYNCHRONOUS: &str = "FULL";
 
 /// How long a statement waits for another process's write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Store {
     pub conn: Connection,
