@@ -351,6 +351,60 @@ fn check_reports(dir: &Dir, db: &str) {
     }
 }
 
+/// The optimised pipeline (validation in groups of `validate::TOGETHER`
+/// batches on another thread, transactions of many batches, a Bloom filter
+/// in front of DUPLICATE_IN_FILE) gives the reports, export and history of
+/// one row at a time. 5,000 rows: in batches of 50 that is four validation
+/// groups, in batches of 1 a hundred and fifty-seven.
+#[test]
+fn many_groups_give_the_reports_of_one_row_at_a_time() {
+    let dir = Dir::new();
+    workload(&dir, 5000);
+    let subjects = ["user0@contoso.com", "user7@contoso.com", &number(4)];
+    let mut results = Vec::new();
+    for batch in ["1", "50", "500"] {
+        let db = format!("batch{batch}.db");
+        setup(&dir, &db);
+        dir.cmd(
+            &db,
+            &[
+                "run",
+                "assignments.csv",
+                "--batch-size",
+                batch,
+                "--cooldown",
+                "0",
+            ],
+        )
+        .assert()
+        .code(1);
+        check_reports(&dir, &db);
+        let history: Vec<_> = subjects.iter().map(|s| dir.history(&db, s)).collect();
+        results.push((
+            dir.stdout(&db, &["export", "assignments"]),
+            dir.reports(&db),
+            history,
+        ));
+    }
+    let codes = &results[0].1["3-assignments.failed.csv"];
+    for code in ["DUPLICATE_IN_FILE", "USER_NOT_FOUND", "PLAN_LIMIT"] {
+        assert!(codes.contains(code), "the file makes {code} failures");
+    }
+    assert!(results[0].0.lines().count() > 100, "numbers are held");
+    let (one, others) = results.split_first().expect("three runs");
+    for (other, batch) in others.iter().zip(["50", "500"]) {
+        assert_eq!(other.0, one.0, "export: batches of {batch} against 1");
+        assert_eq!(
+            other.1.keys().collect::<Vec<_>>(),
+            one.1.keys().collect::<Vec<_>>()
+        );
+        for (name, text) in &one.1 {
+            assert_eq!(&other.1[name], text, "{name}: batches of {batch} against 1");
+        }
+        assert_eq!(other.2, one.2, "history: batches of {batch} against 1");
+    }
+}
+
 #[test]
 fn four_processes_on_one_database() {
     let dir = Dir::new();
