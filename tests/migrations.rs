@@ -6,19 +6,66 @@ mod util;
 use util::*;
 
 /// Turns a database of the current schema back into schema version 1 (the
-/// first release): its indexes, and no history table.
+/// first release): number rows in words with `given_to` always stored, its
+/// indexes, and no history table.
 fn back_to_version_1(wd: &Workdir) {
     let conn = rusqlite::Connection::open(wd.db()).expect("open database");
     conn.execute_batch(
-        "DROP TABLE history;
-         DROP INDEX numbers_held;
+        "PRAGMA foreign_keys = OFF;
+         BEGIN;
+         CREATE TABLE numbers_v1 (
+             e164        TEXT PRIMARY KEY CHECK (e164 GLOB '+[1-9]*' AND length(e164) BETWEEN 9 AND 16),
+             number_type TEXT NOT NULL CHECK (number_type = 'subscriber' OR number_type = 'service'),
+             state       TEXT NOT NULL CHECK (state = 'available' OR state = 'assigned' OR state = 'released'),
+             holder      TEXT REFERENCES users (upn),
+             role        TEXT CHECK (role = 'primary' OR role = 'additional'),
+             given_to    TEXT,
+             given_at    INTEGER,
+             CHECK ((state = 'assigned') = (holder IS NOT NULL)),
+             CHECK ((holder IS NULL) = (role IS NULL)),
+             CHECK (holder IS NULL OR number_type = 'subscriber')
+         ) WITHOUT ROWID;
+         INSERT INTO numbers_v1
+         SELECT e164,
+                CASE number_type WHEN 1 THEN 'service' ELSE 'subscriber' END,
+                CASE state WHEN 1 THEN 'assigned' WHEN 2 THEN 'released' ELSE 'available' END,
+                holder,
+                CASE role WHEN 1 THEN 'primary' WHEN 0 THEN 'additional' END,
+                coalesce(given_to, holder),
+                given_at
+         FROM numbers;
+         DROP TABLE numbers;
+         ALTER TABLE numbers_v1 RENAME TO numbers;
+         CREATE UNIQUE INDEX numbers_one_primary ON numbers (holder) WHERE role = 'primary';
          CREATE INDEX numbers_by_holder ON numbers (holder);
+         CREATE TRIGGER numbers_holder_licensed
+         BEFORE UPDATE OF holder ON numbers
+         WHEN NEW.holder IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM users
+                          WHERE upn = NEW.holder AND removed_at IS NULL AND voice_enabled = 1)
+         BEGIN
+             SELECT RAISE(ABORT, 'number holder must be a present, voice-enabled user');
+         END;
+         DROP TABLE history;
          CREATE INDEX audit_by_number ON audit (number);
          CREATE INDEX audit_by_upn ON audit (upn);
          CREATE INDEX audit_by_prev_upn ON audit (prev_upn);
+         COMMIT;
          PRAGMA user_version = 1;",
     )
     .expect("downgrade");
+}
+
+/// What the database stores for a number, each column as text.
+fn stored_number(wd: &Workdir, e164: &str) -> Vec<Option<String>> {
+    let conn = rusqlite::Connection::open(wd.db()).expect("open database");
+    conn.query_row(
+        "SELECT CAST(number_type AS TEXT), CAST(state AS TEXT), holder, CAST(role AS TEXT), given_to
+         FROM numbers WHERE e164 = ?1",
+        [e164],
+        |r| (0..5).map(|i| r.get(i)).collect(),
+    )
+    .expect("number row")
 }
 
 fn version(wd: &Workdir) -> i64 {
@@ -36,6 +83,7 @@ fn a_version_1_database_keeps_its_history_and_directory() {
         &format!("{ALICE},{},add", uk(2)),
     ]);
     wd.give(&[&format!("{BOB},{},reassign", uk(1))]);
+    wd.give(&[&format!(",{},unassign", uk(2))]);
     let latest = version(&wd);
     let subjects = [ALICE.to_string(), BOB.to_string(), uk(1), uk(2)];
     let show = |s: &str| wd.exec(&["show", s, "--json"]).stdout;
@@ -45,9 +93,29 @@ fn a_version_1_database_keeps_its_history_and_directory() {
 
     back_to_version_1(&wd);
     assert_eq!(version(&wd), 1);
+    let words = |v: &[&str]| -> Vec<Option<String>> {
+        v.iter()
+            .map(|s| (!s.is_empty()).then(|| s.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        stored_number(&wd, &uk(1)),
+        words(&["subscriber", "assigned", BOB, "primary", BOB])
+    );
+    assert_eq!(
+        stored_number(&wd, &uk(2)),
+        words(&["subscriber", "available", "", "", ALICE])
+    );
     let after: Vec<String> = subjects.iter().map(|s| show(s)).collect();
     assert_eq!(after, before, "show reads the same after the migration");
     assert_eq!(version(&wd), latest);
+    // Version 3 stores small integers, and no `given_to` while it is the
+    // holder.
+    assert_eq!(stored_number(&wd, &uk(1)), words(&["0", "1", BOB, "1", ""]));
+    assert_eq!(
+        stored_number(&wd, &uk(2)),
+        words(&["0", "0", "", "", ALICE])
+    );
     assert_eq!(wd.export("assignments"), export);
 
     // And the migrated database takes new work, with its history.

@@ -61,34 +61,54 @@ fn user_from(r: &Row<'_>) -> rusqlite::Result<UserRec> {
     })
 }
 
+// How a number's row stores its state, type and role: small integers
+// (schema version 3), which SQLite stores in no bytes for 0 and 1.
+const AVAILABLE: i64 = 0;
+const ASSIGNED: i64 = 1;
+const RELEASED: i64 = 2;
+const SUBSCRIBER: i64 = 0;
+const SERVICE: i64 = 1;
+const ADDITIONAL: i64 = 0;
+const PRIMARY: i64 = 1;
+
 /// The role column as the rules know it (the schema allows no other value
 /// than these two on a held number).
-fn role_from(role: Option<&str>) -> Role {
-    if role == Some(Role::Primary.as_str()) {
+fn role_from(role: Option<i64>) -> Role {
+    if role == Some(PRIMARY) {
         Role::Primary
     } else {
         Role::Additional
     }
 }
 
+fn role_code(role: Role) -> i64 {
+    match role {
+        Role::Primary => PRIMARY,
+        Role::Additional => ADDITIONAL,
+    }
+}
+
 fn number_from(r: &Row<'_>) -> rusqlite::Result<NumberRec> {
-    let number_type: String = r.get(1)?;
-    let state: String = r.get(2)?;
     let holder: Option<String> = r.get(3)?;
-    let role: Option<String> = r.get(4)?;
-    let state = match (state.as_str(), holder) {
-        ("released", _) => NumberState::Released,
-        ("assigned", Some(holder)) => NumberState::Assigned {
+    // Not stored while the number is held by the user it was given to.
+    let given_to: Option<String> = r.get::<_, Option<String>>(5)?.or_else(|| holder.clone());
+    let state = match (r.get::<_, i64>(2)?, holder) {
+        (RELEASED, _) => NumberState::Released,
+        (ASSIGNED, Some(holder)) => NumberState::Assigned {
             holder,
-            role: role_from(role.as_deref()),
+            role: role_from(r.get(4)?),
         },
         _ => NumberState::Available,
     };
     Ok(NumberRec {
         e164: r.get(0)?,
-        number_type: NumberType::parse(&number_type).unwrap_or(NumberType::Subscriber),
+        number_type: if r.get::<_, i64>(1)? == SERVICE {
+            NumberType::Service
+        } else {
+            NumberType::Subscriber
+        },
         state,
-        given_to: r.get(5)?,
+        given_to,
         given_at: r.get(6)?,
     })
 }
@@ -114,7 +134,7 @@ pub fn held_by(db: &mut Prepared<'_>, upn: &str) -> Result<Vec<Holding>> {
     let rows = st.query_map([upn], |r| {
         Ok(Holding {
             e164: r.get(0)?,
-            role: role_from(r.get::<_, Option<String>>(1)?.as_deref()),
+            role: role_from(r.get(1)?),
         })
     })?;
     let mut held: Vec<Holding> = rows.collect::<rusqlite::Result<_>>()?;
@@ -233,20 +253,26 @@ fn put_user(db: &mut Prepared<'_>, u: &UserRec, exists: bool) -> Result<()> {
 
 fn put_number(db: &mut Prepared<'_>, n: &NumberRec, exists: bool) -> Result<()> {
     let (state, holder, role) = match &n.state {
-        NumberState::Available => ("available", None, None),
+        NumberState::Available => (AVAILABLE, None, None),
         NumberState::Assigned { holder, role } => {
-            ("assigned", Some(holder.as_str()), Some(role.as_str()))
+            (ASSIGNED, Some(holder.as_str()), Some(role_code(*role)))
         }
-        NumberState::Released => ("released", None, None),
+        NumberState::Released => (RELEASED, None, None),
     };
+    let number_type = match n.number_type {
+        NumberType::Subscriber => SUBSCRIBER,
+        NumberType::Service => SERVICE,
+    };
+    // Read back as the holder when not stored (`number_from`).
+    let given_to = n.given_to.as_deref().filter(|g| Some(*g) != holder);
     let sql = if exists { UPDATE_NUMBER } else { INSERT_NUMBER };
     db.get(sql)?.execute(params![
         n.e164,
-        n.number_type.as_str(),
+        number_type,
         state,
         holder,
         role,
-        n.given_to,
+        given_to,
         n.given_at
     ])?;
     Ok(())
@@ -366,7 +392,7 @@ pub fn each_number(
             "SELECT {NUMBER_COLUMNS} FROM numbers WHERE holder IS NOT NULL ORDER BY holder, role DESC, e164"
         )
     } else {
-        format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE state != 'released' ORDER BY e164")
+        format!("SELECT {NUMBER_COLUMNS} FROM numbers WHERE state != {RELEASED} ORDER BY e164")
     };
     let mut st = conn.prepare(&sql)?;
     let mut rows = st.query([])?;

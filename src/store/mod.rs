@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_lean_indexes.sql"),
+    include_str!("migrations/003_compact_numbers.sql"),
 ];
 
 /// How long one write transaction goes on taking whole batches before it
