@@ -6,8 +6,8 @@
 -- small integers (SQLite stores 0 and 1 in no bytes at all), and `given_to`
 -- is not stored while the number is held by the very user it was given to
 -- (it is read back as the holder). Everything else, the invariants
--- included, is as in versions 1 and 2. Measured on a 1M-row run's tables:
--- numbers 112 -> 57 MiB, holder index 53 -> 39 MiB.
+-- included, is as in versions 1 and 2. Measured after a 1M-row run:
+-- numbers 112 -> 56 MiB, holder index 53 -> 43 MiB.
 
 CREATE TABLE numbers_v3 (
     e164        TEXT PRIMARY KEY CHECK (e164 GLOB '+[1-9]*' AND length(e164) BETWEEN 9 AND 16),
