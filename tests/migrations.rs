@@ -5,26 +5,31 @@ mod util;
 
 use util::*;
 
+/// The statement of schema version 1 (`001_init.sql`) that starts with
+/// `head`, up to and including `tail`.
+fn version_1_statement(head: &str, tail: &str) -> &'static str {
+    const V1: &str = include_str!("../src/store/migrations/001_init.sql");
+    let start = V1.find(head).expect("statement in 001_init.sql");
+    let len = V1[start..].find(tail).expect("end of statement") + tail.len();
+    &V1[start..start + len]
+}
+
 /// Turns a database of the current schema back into schema version 1 (the
-/// first release): number rows in words with `given_to` always stored, its
-/// indexes, and no history table.
+/// first release): number rows in words with `given_to` always stored (the
+/// table, index and trigger as `001_init.sql` has them), its indexes, and
+/// no history table.
 fn back_to_version_1(wd: &Workdir) {
+    let numbers = version_1_statement("CREATE TABLE numbers (", ") WITHOUT ROWID;").replacen(
+        "CREATE TABLE numbers (",
+        "CREATE TABLE numbers_v1 (",
+        1,
+    );
+    let trigger = version_1_statement("CREATE TRIGGER numbers_holder_licensed", "END;");
     let conn = rusqlite::Connection::open(wd.db()).expect("open database");
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA foreign_keys = OFF;
          BEGIN;
-         CREATE TABLE numbers_v1 (
-             e164        TEXT PRIMARY KEY CHECK (e164 GLOB '+[1-9]*' AND length(e164) BETWEEN 9 AND 16),
-             number_type TEXT NOT NULL CHECK (number_type = 'subscriber' OR number_type = 'service'),
-             state       TEXT NOT NULL CHECK (state = 'available' OR state = 'assigned' OR state = 'released'),
-             holder      TEXT REFERENCES users (upn),
-             role        TEXT CHECK (role = 'primary' OR role = 'additional'),
-             given_to    TEXT,
-             given_at    INTEGER,
-             CHECK ((state = 'assigned') = (holder IS NOT NULL)),
-             CHECK ((holder IS NULL) = (role IS NULL)),
-             CHECK (holder IS NULL OR number_type = 'subscriber')
-         ) WITHOUT ROWID;
+         {numbers}
          INSERT INTO numbers_v1
          SELECT e164,
                 CASE number_type WHEN 1 THEN 'service' ELSE 'subscriber' END,
@@ -38,21 +43,14 @@ fn back_to_version_1(wd: &Workdir) {
          ALTER TABLE numbers_v1 RENAME TO numbers;
          CREATE UNIQUE INDEX numbers_one_primary ON numbers (holder) WHERE role = 'primary';
          CREATE INDEX numbers_by_holder ON numbers (holder);
-         CREATE TRIGGER numbers_holder_licensed
-         BEFORE UPDATE OF holder ON numbers
-         WHEN NEW.holder IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM users
-                          WHERE upn = NEW.holder AND removed_at IS NULL AND voice_enabled = 1)
-         BEGIN
-             SELECT RAISE(ABORT, 'number holder must be a present, voice-enabled user');
-         END;
+         {trigger}
          DROP TABLE history;
          CREATE INDEX audit_by_number ON audit (number);
          CREATE INDEX audit_by_upn ON audit (upn);
          CREATE INDEX audit_by_prev_upn ON audit (prev_upn);
          COMMIT;
-         PRAGMA user_version = 1;",
-    )
+         PRAGMA user_version = 1;"
+    ))
     .expect("downgrade");
 }
 
