@@ -75,15 +75,16 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
     }
     let mut out = json!({});
     let mut lines = Vec::new();
+    let db = &mut Prepared::new(&store.conn);
     if let Some(upn) = &upn {
-        let user = directory::user(&mut Prepared::new(&store.conn), upn)?;
+        let user = directory::user(db, upn)?;
         let Some(u) = &user else {
             return Err(Error::NotFound(format!(
                 "{} has never been in the directory",
                 escape(upn)
             )));
         };
-        let held = directory::held_by(&mut Prepared::new(&store.conn), upn)?;
+        let held = directory::held_by(db, upn)?;
         lines.push(format!("user {}", u.upn));
         lines.push(format!(
             "  status:  {}",
@@ -125,7 +126,7 @@ pub fn run(config: &Config, subject: &str, as_json: bool) -> Result<ExitCode> {
         });
     }
     if let Some(number) = &number {
-        let Some(n) = directory::number(&mut Prepared::new(&store.conn), number)? else {
+        let Some(n) = directory::number(db, number)? else {
             return Err(Error::NotFound(format!(
                 "{number} has never been in the inventory"
             )));
