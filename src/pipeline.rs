@@ -35,12 +35,14 @@ pub fn load(
 /// file before queueing any, so one bad file leaves none queued.
 pub struct Staged {
     pub id: i64,
-    rows: u64,
+    /// Its rows: pending, or failed their checks.
+    pub counts: Counts,
 }
 
 impl Staged {
     pub fn queue(&self, store: &Store) -> Result<i64> {
-        queue::queue_job(&store.conn, self.id, self.rows)?;
+        let rows = self.counts.pending + self.counts.failed;
+        queue::queue_job(&store.conn, self.id, rows)?;
         Ok(self.id)
     }
 
@@ -98,16 +100,20 @@ pub fn stage(
     );
     progress.finish();
     match loaded {
-        Ok(rows) => {
+        Ok(counts) => {
             // The rows just stored sit in the write-ahead log; copied into
             // the database now, applying them does not look each page up
             // among a large log's frames. Only an optimisation: if it
             // cannot be done now, the next automatic checkpoint does it.
             let _ = store.checkpoint();
-            Ok(Staged { id, rows })
+            Ok(Staged { id, counts })
         }
         Err(e) => {
-            Staged { id, rows: 0 }.discard(store);
+            Staged {
+                id,
+                counts: Counts::default(),
+            }
+            .discard(store);
             Err(e)
         }
     }
@@ -121,7 +127,7 @@ fn load_rows(
     region: Option<Region>,
     batch_size: usize,
     progress: &Progress,
-) -> Result<u64> {
+) -> Result<Counts> {
     // Two stages that overlap: a validator thread checks the next
     // `validate::TOGETHER` batches (rayon inside) while this thread stores
     // the ones before. At most two such groups are in flight, so memory
@@ -137,15 +143,15 @@ fn load_rows(
                 }
             }
         });
-        let mut total = 0;
+        let mut counts = Counts::default();
         let mut in_flight = 0;
         let mut writer = Grouped::new(&store.conn)?;
         let mut seen = SeenKeys::new();
         let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
-            total += queued.len() as u64;
             progress.inc(queued.len() as u64);
             timing::time(Phase::Queue, || {
-                queue::insert_batch(writer.begin()?, id, layout.kind, queued, &mut seen)?;
+                let tx = writer.begin()?;
+                queue::insert_batch(tx, id, layout.kind, queued, &mut seen, &mut counts)?;
                 writer.commit_if_due()
             })
         };
@@ -167,7 +173,7 @@ fn load_rows(
             queued.into_iter().try_for_each(&mut store_one)?;
         }
         writer.commit()?;
-        Ok(total)
+        Ok(counts)
     })
 }
 
@@ -211,40 +217,50 @@ pub fn run_job(
     quiet: bool,
     stop: &AtomicBool,
 ) -> Result<Summary> {
-    let end = run_claimed(store, job, me, quiet, stop)?;
+    let (end, counts) = run_claimed(store, job, me, quiet, stop)?;
+    let counts = match counts {
+        Some(counts) => counts,
+        None => queue::counts(&store.conn, job.id)?,
+    };
     Ok(Summary {
         job: job.clone(),
-        counts: queue::counts(&store.conn, job.id)?,
+        counts,
         end,
     })
 }
 
+/// How the job ended, with its rows counted when the reports were written.
 fn run_claimed(
     store: &mut Store,
     job: &Job,
     me: &str,
     quiet: bool,
     stop: &AtomicBool,
-) -> Result<End> {
+) -> Result<(End, Option<Counts>)> {
     if !queue::claim(&mut store.conn, job.id, me)? {
-        return Ok(End::Busy);
+        return Ok((End::Busy, None));
     }
-    let todo = if job.dry_run {
-        job.rows
-    } else {
-        queue::counts(&store.conn, job.id)?.pending
-    };
-    let progress = if todo == 0 {
+    // The rows left to apply are counted only for a bar that is drawn.
+    let progress = if !Progress::shown(quiet) {
         Progress::hidden()
     } else {
-        Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
+        let todo = if job.dry_run {
+            job.rows
+        } else {
+            queue::counts(&store.conn, job.id)?.pending
+        };
+        if todo == 0 {
+            Progress::hidden()
+        } else {
+            Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
+        }
     };
     let ended = timing::time(Phase::Apply, || {
         apply::process(store, job, me, &progress, stop)
     })?;
     progress.finish();
     if ended == Ended::Stopped {
-        return Ok(End::Stopped);
+        return Ok((End::Stopped, None));
     }
     // The reports are written from a second connection, on another thread,
     // while this one files the job's history: the two are independent, and
@@ -258,8 +274,8 @@ fn run_claimed(
     let tx = store
         .conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let paths = timing::time(Phase::Report, || {
-        std::thread::scope(|scope| -> Result<report::Paths> {
+    let counts = timing::time(Phase::Report, || {
+        std::thread::scope(|scope| -> Result<Counts> {
             let reports = db
                 .as_deref()
                 .map(|db| scope.spawn(move || report::write_from(db, job)));
@@ -274,5 +290,5 @@ fn run_claimed(
         })
     })?;
     tx.commit()?;
-    Ok(End::Finished(paths))
+    Ok((End::Finished(report::paths(job)), Some(counts)))
 }

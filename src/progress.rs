@@ -9,8 +9,13 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Whether a bar would be drawn.
+    pub fn shown(quiet: bool) -> bool {
+        !quiet && std::io::stderr().is_terminal()
+    }
+
     pub fn new(quiet: bool, len: u64, label: &str) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
+        if !Progress::shown(quiet) {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
@@ -25,7 +30,7 @@ impl Progress {
 
     /// A counter for work of unknown length (reading and checking a file).
     pub fn counter(quiet: bool, label: &str) -> Progress {
-        if quiet || !std::io::stderr().is_terminal() {
+        if !Progress::shown(quiet) {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());

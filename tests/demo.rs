@@ -129,6 +129,39 @@ fn demo_matches_expected_md() {
     );
 }
 
+/// The counts `run` prints come from the pass that writes the reports, and
+/// those of storing a file from storing it: both are what the queue holds.
+#[test]
+fn printed_counts_are_those_of_the_queue() {
+    let wd = Workdir::new();
+    let run = run_demo(&wd);
+    run.assert_code(1);
+    for job in &run.jobs {
+        let v = wd.job_json(job.id);
+        let n = |k: &str| v[k].as_u64().unwrap();
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("job {} ", job.id)))
+            .unwrap_or_else(|| panic!("no summary of job {}: {}", job.id, run.stdout));
+        let counts = format!(
+            ": {} rows: {} applied, {} unchanged, {} failed",
+            n("rows"),
+            n("applied"),
+            n("unchanged"),
+            n("failed")
+        );
+        assert!(line.ends_with(&counts), "{line} / {counts}");
+    }
+    // The assignments file: 74 rows, 7 of them failed the checks when stored.
+    assert!(
+        run.stderr
+            .contains("(assignments file, 74 rows, 7 failed the checks)"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A database in memory (`--db :memory:`) has no second connection to
 /// write the reports from while the history is filed: its reports are
 /// written all the same, byte for byte those of a database on disk.

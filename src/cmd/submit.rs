@@ -123,8 +123,7 @@ fn stage_one(
     }
     let reports_dir = config.reports_dir()?;
     let staged = pipeline::stage_file(store, source, &args.job, &reports_dir, config.quiet)?;
-    let id = staged.id;
-    let counts = queue::counts(&store.conn, id)?;
+    let (id, counts) = (staged.id, staged.counts);
     config.note(format!(
         "job {id}: {shown} ({} file, {} rows{})",
         source.kind(),

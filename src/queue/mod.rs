@@ -86,6 +86,20 @@ pub struct Counts {
     pub pending: u64,
 }
 
+impl Counts {
+    /// Counts one more row with this status.
+    pub fn add(&mut self, status: Status) {
+        let n = match status {
+            Status::Pending => &mut self.pending,
+            Status::Applied => &mut self.applied,
+            Status::Unchanged => &mut self.unchanged,
+            Status::WouldApply => &mut self.would_apply,
+            Status::Failed => &mut self.failed,
+        };
+        *n += 1;
+    }
+}
+
 /// Outcome of one row, as the queue stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -235,12 +249,14 @@ pub struct QueuedRow {
 /// checking DUPLICATE_IN_FILE against the rows already queued for the job
 /// (in file order, so memory stays flat whatever the file size). `seen`
 /// holds the keys of the job's earlier batches: one per job being stored.
+/// Each row stored is added to `counts` (pending, or failed its checks).
 pub fn insert_batch(
     conn: &Connection,
     job_id: i64,
     kind: Kind,
     rows: Vec<QueuedRow>,
     seen: &mut duplicate::SeenKeys,
+    counts: &mut Counts,
 ) -> Result<()> {
     let mut insert = conn.prepare_cached(
         "INSERT INTO job_rows (job_id, row, raw, op, key, action, upn, status, code, message)
@@ -302,6 +318,7 @@ pub fn insert_batch(
                     None::<&str>,
                     None::<&str>
                 ])?;
+                counts.add(Status::Pending);
             }
             Err(e) => {
                 insert.execute(params![
@@ -316,6 +333,7 @@ pub fn insert_batch(
                     e.code.as_str(),
                     e.message
                 ])?;
+                counts.add(Status::Failed);
             }
         }
     }

@@ -2,7 +2,7 @@
 //! succeeded (normalised) and what failed (as written, with the reason).
 
 use crate::error::{Error, Result};
-use crate::queue::{self, Job, Status};
+use crate::queue::{self, Counts, Job, Status};
 use crate::text::{escape, escape_cell, neutralise};
 use rusqlite::{Connection, OpenFlags};
 use std::fs::File;
@@ -78,8 +78,9 @@ fn csv_error(path: &Path, e: csv::Error) -> Error {
     }
 }
 
-/// Writes both reports of a job (even when empty).
-pub fn write(conn: &Connection, job: &Job) -> Result<Paths> {
+/// Writes both reports of a job (even when empty), and counts its rows by
+/// status on the way (the same pass: the job is not read again to count).
+pub fn write(conn: &Connection, job: &Job) -> Result<Counts> {
     let paths = paths(job);
     let dir = Path::new(&job.reports_dir);
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -90,7 +91,9 @@ pub fn write(conn: &Connection, job: &Job) -> Result<Paths> {
     bad_header.extend(["Row", "ErrorCode", "Error"]);
     let mut ok = Out::create(&paths.succeeded, &ok_header)?;
     let mut bad = Out::create(&paths.failed, &bad_header)?;
+    let mut counts = Counts::default();
     queue::each_row(conn, job.id, None, |r| {
+        counts.add(r.status);
         let row = r.row.to_string();
         match (r.status, &r.op) {
             (Status::Failed, _) | (Status::Pending, _) | (_, None) => {
@@ -119,13 +122,13 @@ pub fn write(conn: &Connection, job: &Job) -> Result<Paths> {
     })?;
     ok.finish()?;
     bad.finish()?;
-    Ok(paths)
+    Ok(counts)
 }
 
 /// Writes both reports of a job whose rows all have their outcome, reading
 /// them through a connection of its own to the database at `db` (so that
 /// another thread can go on using its connection meanwhile).
-pub fn write_from(db: &Path, job: &Job) -> Result<Paths> {
+pub fn write_from(db: &Path, job: &Job) -> Result<Counts> {
     let conn = Connection::open_with_flags(
         db,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
