@@ -115,6 +115,21 @@ fn a_version_1_database_keeps_its_history_and_directory() {
         words(&["0", "0", "", "", ALICE])
     );
     assert_eq!(wd.export("assignments"), export);
+    // Version 4 checks a holder with its triggers alone, on insert too.
+    let conn = rusqlite::Connection::open(wd.db()).expect("open database");
+    let stored_for = |upn: &str| {
+        conn.execute(
+            "INSERT INTO numbers (e164, number_type, state, holder, role)
+             VALUES ('+447700900999', 0, 1, ?1, 0)",
+            [upn],
+        )
+    };
+    assert!(stored_for("nobody@contoso.com").is_err());
+    assert!(stored_for(ERIN).is_err(), "erin is not voice-enabled");
+    assert_eq!(stored_for(ALICE).ok(), Some(1));
+    conn.execute("DELETE FROM numbers WHERE e164 = '+447700900999'", [])
+        .expect("delete");
+    drop(conn);
 
     // And the migrated database takes new work, with its history.
     wd.give(&[&format!("{CAROL},{},add", uk(3))]);

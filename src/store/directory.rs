@@ -425,16 +425,20 @@ pub fn shadow(conn: &Connection) -> Result<()> {
             "INSERT INTO temp.{table} SELECT * FROM main.{table}"
         ))?;
     }
+    // Their indexes and triggers too, so that the copies hold the same
+    // invariants (a temporary trigger's unqualified names are the copies).
     let mut st = conn.prepare(
-        "SELECT sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('users', 'numbers', 'audit')",
+        "SELECT sql FROM main.sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL
+         AND tbl_name IN ('users', 'numbers', 'audit')",
     )?;
-    let indexes: Vec<String> = st
+    let schema: Vec<String> = st
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for sql in indexes {
+    for sql in schema {
         let sql = sql
             .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
-            .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1);
+            .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1)
+            .replacen("CREATE TRIGGER ", "CREATE TEMP TRIGGER ", 1);
         conn.execute_batch(&sql)?;
     }
     conn.flush_prepared_statement_cache();
@@ -442,9 +446,7 @@ pub fn shadow(conn: &Connection) -> Result<()> {
 }
 
 pub fn unshadow(conn: &Connection) -> Result<()> {
-    // Children before parents: dropping `users` first would break the
-    // foreign keys of `numbers`.
-    for table in DIRECTORY_TABLES.iter().rev() {
+    for table in DIRECTORY_TABLES {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS temp.{table}"))?;
     }
     conn.flush_prepared_statement_cache();
@@ -484,4 +486,72 @@ pub fn number_changes(
         out.push((id, before, after));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Whether the database takes `sql`.
+    fn takes(conn: &Connection, sql: &str) -> bool {
+        conn.execute_batch(sql).is_ok()
+    }
+
+    /// A number's holder must be a present, voice-enabled user, whether the
+    /// number is stored with a holder or given one: in the directory, and
+    /// in a dry run's copy of it.
+    #[test]
+    fn the_schema_refuses_a_holder_who_is_not_licensed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("t.db")).expect("open");
+        let conn = &store.conn;
+        conn.execute_batch(
+            "INSERT INTO users (upn, plan, voice_enabled, removed_at) VALUES
+                 ('alice@x.com', 'connect', 1, NULL),
+                 ('erin@x.com', 'connect', 0, NULL),
+                 ('gone@x.com', 'connect', 1, 1);
+             INSERT INTO numbers (e164, number_type, state) VALUES ('+441000000001', 0, 0);",
+        )
+        .expect("directory");
+        for copy in [false, true] {
+            if copy {
+                shadow(conn).expect("shadow");
+            }
+            let insert = |n: u32, upn: &str| {
+                format!(
+                    "INSERT INTO numbers (e164, number_type, state, holder, role)
+                     VALUES ('+44200000000{n}', 0, 1, '{upn}', 1)"
+                )
+            };
+            let give = |upn: &str| {
+                format!(
+                    "UPDATE numbers SET state = 1, holder = '{upn}', role = 1
+                     WHERE e164 = '+441000000001'"
+                )
+            };
+            for upn in ["erin@x.com", "gone@x.com", "nobody@x.com"] {
+                assert!(
+                    !takes(conn, &insert(1, upn)),
+                    "stored for {upn} (copy: {copy})"
+                );
+                assert!(!takes(conn, &give(upn)), "given to {upn} (copy: {copy})");
+            }
+            assert!(takes(conn, &give("alice@x.com")), "copy: {copy}");
+            let (n, release) = (
+                2 + u32::from(copy),
+                "UPDATE numbers SET state = 0, holder = NULL, role = NULL",
+            );
+            assert!(takes(conn, release), "copy: {copy}");
+            assert!(takes(conn, &insert(n, "alice@x.com")), "copy: {copy}");
+            assert!(takes(conn, release), "copy: {copy}");
+        }
+        unshadow(conn).expect("unshadow");
+        // The copy's changes went to the copy only.
+        let stored: Vec<String> = conn
+            .prepare("SELECT e164 FROM numbers ORDER BY e164")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+            .expect("numbers");
+        assert_eq!(stored, ["+441000000001", "+442000000002"]);
+    }
 }

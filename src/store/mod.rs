@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_lean_indexes.sql"),
     include_str!("migrations/003_compact_numbers.sql"),
+    include_str!("migrations/004_one_holder_check.sql"),
 ];
 
 /// How long one write transaction goes on taking whole batches before it
