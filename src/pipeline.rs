@@ -241,19 +241,17 @@ fn run_claimed(
         return Ok((End::Busy, None));
     }
     // The rows left to apply are counted only for a bar that is drawn.
-    let progress = if !Progress::shown(quiet) {
+    let todo = if !Progress::shown(quiet) {
+        0
+    } else if job.dry_run {
+        job.rows
+    } else {
+        queue::counts(&store.conn, job.id)?.pending
+    };
+    let progress = if todo == 0 {
         Progress::hidden()
     } else {
-        let todo = if job.dry_run {
-            job.rows
-        } else {
-            queue::counts(&store.conn, job.id)?.pending
-        };
-        if todo == 0 {
-            Progress::hidden()
-        } else {
-            Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
-        }
+        Progress::new(quiet, todo, &format!("job {} {}", job.id, job.stem))
     };
     let ended = timing::time(Phase::Apply, || {
         apply::process(store, job, me, &progress, stop)
