@@ -25,7 +25,12 @@ pub const TOGETHER: usize = 32;
 /// Validates several batches in one parallel pass, each in its order, and
 /// hands each row with its result to `keep`, on the worker thread that
 /// checked it: what `keep` makes of a row costs no serial time after the
-/// pass.
+/// pass. The batches and the rows inside each are split between the
+/// threads as rayon sees fit, and each batch's results are collected where
+/// they are made: no serial step before or after. (The batches flattened
+/// into one list, and the results cut back into batches after, gave a
+/// median of 1.67x on 2 threads against 1.80x, twelve alternated runs of
+/// the validate bench each.)
 pub fn batches<T, F>(
     layout: &Layout,
     batches: Vec<Vec<RawRow>>,
@@ -36,20 +41,18 @@ where
     T: Send,
     F: Fn(RawRow, Result<Op, RowError>) -> T + Sync,
 {
-    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
-    let rows: Vec<RawRow> = batches.into_iter().flatten().collect();
-    let checked: Vec<T> = rows
+    batches
         .into_par_iter()
-        .with_min_len(64)
-        .map(|raw| {
-            let checked = row(layout, &raw, region);
-            keep(raw, checked)
+        .map(|batch| {
+            batch
+                .into_par_iter()
+                .with_min_len(64)
+                .map(|raw| {
+                    let checked = row(layout, &raw, region);
+                    keep(raw, checked)
+                })
+                .collect()
         })
-        .collect();
-    let mut checked = checked.into_iter();
-    sizes
-        .into_iter()
-        .map(|n| checked.by_ref().take(n).collect())
         .collect()
 }
 
