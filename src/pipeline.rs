@@ -262,8 +262,11 @@ fn run_claimed(
     }
     // The reports are written from a second connection, on another thread,
     // while this one files the job's history: the two are independent, and
-    // the job is marked done once both are. (A database in memory has no
-    // second connection: its reports are written here.)
+    // the job is marked done once both are. Meanwhile a third copies the
+    // rows just applied from the log into the database, which closing the
+    // database would otherwise do after all this (best effort: closing does
+    // what is left). (A database in memory has no second connection: its
+    // reports are written here.)
     let db = store
         .conn
         .path()
@@ -274,9 +277,12 @@ fn run_claimed(
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let counts = timing::time(Phase::Report, || {
         std::thread::scope(|scope| -> Result<Counts> {
-            let reports = db
-                .as_deref()
-                .map(|db| scope.spawn(move || report::write_from(db, job)));
+            let reports = db.as_deref().map(|db| {
+                scope.spawn(move || {
+                    let _ = crate::store::checkpoint_from(db);
+                });
+                scope.spawn(move || report::write_from(db, job))
+            });
             if !job.dry_run {
                 directory::index_history(&tx, job.id)?;
             }

@@ -205,9 +205,7 @@ impl Store {
     /// Copies the write-ahead log into the database, as far as no reader
     /// holds it back (a passive checkpoint: it never waits).
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        Ok(())
+        checkpoint(&self.conn)
     }
 
     fn migrate(&mut self) -> Result<()> {
@@ -236,6 +234,18 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+fn checkpoint(conn: &Connection) -> Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+/// The same passive checkpoint of the database at `db`, through a
+/// connection of its own: for a thread of its own while another connection
+/// writes.
+pub fn checkpoint_from(db: &Path) -> Result<()> {
+    checkpoint(&Connection::open(db)?)
 }
 
 /// Unix milliseconds now.
