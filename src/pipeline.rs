@@ -100,14 +100,7 @@ pub fn stage(
     );
     progress.finish();
     match loaded {
-        Ok(counts) => {
-            // The rows just stored sit in the write-ahead log; copied into
-            // the database now, applying them does not look each page up
-            // among a large log's frames. Only an optimisation: if it
-            // cannot be done now, the next automatic checkpoint does it.
-            let _ = store.checkpoint();
-            Ok(Staged { id, counts })
-        }
+        Ok(counts) => Ok(Staged { id, counts }),
         Err(e) => {
             Staged {
                 id,

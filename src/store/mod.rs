@@ -202,12 +202,6 @@ impl Store {
         Ok(store)
     }
 
-    /// Copies the write-ahead log into the database, as far as no reader
-    /// holds it back (a passive checkpoint: it never waits).
-    pub fn checkpoint(&self) -> Result<()> {
-        checkpoint(&self.conn)
-    }
-
     fn migrate(&mut self) -> Result<()> {
         let current: i64 = self
             .conn
@@ -236,16 +230,13 @@ impl Store {
     }
 }
 
-fn checkpoint(conn: &Connection) -> Result<()> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-    Ok(())
-}
-
-/// The same passive checkpoint of the database at `db`, through a
+/// Copies the write-ahead log of the database at `db` into it, as far as no
+/// reader holds it back (a passive checkpoint: it never waits), through a
 /// connection of its own: for a thread of its own while another connection
 /// writes.
 pub fn checkpoint_from(db: &Path) -> Result<()> {
-    checkpoint(&Connection::open(db)?)
+    Connection::open(db)?.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 /// Unix milliseconds now.
