@@ -20,6 +20,9 @@ use std::time::Instant;
 /// Timed passes on each pool after the first.
 const PASSES: usize = 5;
 
+/// The pools compared, by their number of threads.
+const THREADS: [usize; 2] = [1, 2];
+
 fn main() {
     let Some(path) = std::env::args().skip(1).find(|a| !a.starts_with("--")) else {
         eprintln!("usage: cargo bench --bench validate -- FILE.csv");
@@ -47,7 +50,7 @@ fn main() {
         }
     };
     let n: usize = all.iter().map(Vec::len).sum();
-    let pools: Vec<rayon::ThreadPool> = [1, 2]
+    let pools: Vec<rayon::ThreadPool> = THREADS
         .iter()
         .map(|&threads| {
             rayon::ThreadPoolBuilder::new()
@@ -89,7 +92,7 @@ fn main() {
             *b = b.min(pass(pool).0);
         }
     }
-    for (i, threads) in [1, 2].iter().enumerate() {
+    for (i, threads) in THREADS.iter().enumerate() {
         let (cold, failed) = first[i];
         println!(
             "validate {n} rows on {threads} thread(s): first pass {cold:.3} s, then {:.3} s ({:.2} us/row; {failed} rows fail a check)",
