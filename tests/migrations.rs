@@ -15,9 +15,9 @@ fn version_1_statement(head: &str, tail: &str) -> &'static str {
 }
 
 /// Turns a database of the current schema back into schema version 1 (the
-/// first release): number rows in words with `given_to` always stored (the
-/// table, index and trigger as `001_init.sql` has them), its indexes, and
-/// no history table.
+/// first release): number rows in words with `given_to` always stored, its
+/// indexes and trigger, and no history table (every statement of version 1
+/// as `001_init.sql` has it).
 fn back_to_version_1(wd: &Workdir) {
     let numbers = version_1_statement("CREATE TABLE numbers (", ") WITHOUT ROWID;").replacen(
         "CREATE TABLE numbers (",
@@ -25,6 +25,14 @@ fn back_to_version_1(wd: &Workdir) {
         1,
     );
     let trigger = version_1_statement("CREATE TRIGGER numbers_holder_licensed", "END;");
+    let number_indexes = version_1_statement(
+        "CREATE UNIQUE INDEX numbers_one_primary",
+        "CREATE INDEX numbers_by_holder ON numbers (holder);",
+    );
+    let audit_indexes = version_1_statement(
+        "CREATE INDEX audit_by_number",
+        "CREATE INDEX audit_by_prev_upn ON audit (prev_upn);",
+    );
     let conn = rusqlite::Connection::open(wd.db()).expect("open database");
     conn.execute_batch(&format!(
         "PRAGMA foreign_keys = OFF;
@@ -41,13 +49,10 @@ fn back_to_version_1(wd: &Workdir) {
          FROM numbers;
          DROP TABLE numbers;
          ALTER TABLE numbers_v1 RENAME TO numbers;
-         CREATE UNIQUE INDEX numbers_one_primary ON numbers (holder) WHERE role = 'primary';
-         CREATE INDEX numbers_by_holder ON numbers (holder);
+         {number_indexes}
          {trigger}
          DROP TABLE history;
-         CREATE INDEX audit_by_number ON audit (number);
-         CREATE INDEX audit_by_upn ON audit (upn);
-         CREATE INDEX audit_by_prev_upn ON audit (prev_upn);
+         {audit_indexes}
          COMMIT;
          PRAGMA user_version = 1;"
     ))
