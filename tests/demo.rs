@@ -5,9 +5,10 @@ mod util;
 use std::collections::BTreeSet;
 use util::*;
 
-fn run_demo(wd: &Workdir) -> Run {
+/// The demo's five files, in the order the README runs them.
+fn demo_files() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
-    let files: Vec<String> = [
+    [
         "users",
         "numbers",
         "leavers",
@@ -16,7 +17,11 @@ fn run_demo(wd: &Workdir) -> Run {
     ]
     .iter()
     .map(|f| format!("{dir}/{f}.csv"))
-    .collect();
+    .collect()
+}
+
+fn run_demo(wd: &Workdir) -> Run {
+    let files = demo_files();
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     wd.run_files(&files, &[])
 }
@@ -169,21 +174,11 @@ fn printed_counts_are_those_of_the_queue() {
 fn a_database_in_memory_gets_the_same_reports() {
     let wd = Workdir::new();
     run_demo(&wd).assert_code(1);
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo");
     let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_numbatch"))
         .current_dir(wd.root())
         .env_remove("NUMBATCH_DB")
         .args(["--db", ":memory:", "--reports", "in-memory", "run"])
-        .args(
-            [
-                "users",
-                "numbers",
-                "leavers",
-                "retired-numbers",
-                "assignments",
-            ]
-            .map(|f| format!("{dir}/{f}.csv")),
-        )
+        .args(demo_files())
         .output()
         .expect("run numbatch");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
