@@ -63,6 +63,15 @@ pub fn path(p: &std::path::Path) -> String {
     escape(&p.display().to_string())
 }
 
+/// A count and what it counts, in the singular for one: "1 row", "2 rows".
+pub fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// Shortens a value for a message, keeping it recognisable.
 pub fn clip(s: &str, max_chars: usize) -> String {
     if s.chars().count() <= max_chars {
@@ -89,6 +98,13 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_of_one_is_singular() {
+        assert_eq!(count(0, "row"), "0 rows");
+        assert_eq!(count(1, "row"), "1 row");
+        assert_eq!(count(2, "row"), "2 rows");
+    }
 
     #[test]
     fn escapes_control_and_invisible_characters() {

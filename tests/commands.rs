@@ -191,6 +191,27 @@ fn several_files_run_in_order_and_exit_1_if_any_row_fails() {
     );
 }
 
+#[test]
+fn a_one_row_file_is_counted_as_one_row() {
+    let wd = Workdir::new();
+    let run = wd.users("one.csv", &["zed@contoso.com,Zed,,,"], &[]);
+    run.assert_code(0);
+    let id = run.job().id;
+    // Stored (standard error), then run (standard output).
+    assert!(
+        run.stderr
+            .contains(&format!("job {id}: one.csv (users file, 1 row)")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout
+            .contains(": 1 row: 1 applied, 0 unchanged, 0 failed"),
+        "{}",
+        run.stdout
+    );
+}
+
 // ---- template ---------------------------------------------------------------------------
 
 #[test]

@@ -164,10 +164,10 @@ pub fn report_summaries(summaries: &[Summary]) -> Result<ExitCode> {
         let dry = if s.job.dry_run { " (dry run)" } else { "" };
         let _ = write!(
             out,
-            "job {} {}{dry}: {} rows: {applied} {verb}, {} unchanged, {} failed",
+            "job {} {}{dry}: {}: {applied} {verb}, {} unchanged, {} failed",
             s.job.id,
             crate::text::escape(&s.job.file),
-            s.job.rows,
+            crate::text::count(s.job.rows, "row"),
             c.unchanged,
             c.failed
         );

@@ -125,9 +125,9 @@ fn stage_one(
     let staged = pipeline::stage_file(store, source, &args.job, &reports_dir, config.quiet)?;
     let (id, counts) = (staged.id, staged.counts);
     config.note(format!(
-        "job {id}: {shown} ({} file, {} rows{})",
+        "job {id}: {shown} ({} file, {}{})",
         source.kind(),
-        counts.pending + counts.failed,
+        crate::text::count(counts.pending + counts.failed, "row"),
         if counts.failed > 0 {
             format!(", {} failed the checks", counts.failed)
         } else {
