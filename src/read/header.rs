@@ -37,8 +37,10 @@ impl Layout {
 
 /// Lower case, without spaces, `_` and `-`.
 pub fn normalise(name: &str) -> String {
-    name.trim()
-        .trim_start_matches('\u{FEFF}')
+    let name = name.trim().trim_start_matches('\u{FEFF}');
+    // The spreadsheet's text marker, as on any cell.
+    name.strip_prefix('\'')
+        .unwrap_or(name)
         .chars()
         .filter(|c| !matches!(c, ' ' | '_' | '-') && !c.is_whitespace())
         .flat_map(char::to_lowercase)
@@ -55,20 +57,37 @@ fn lookup(normalised: &str) -> Option<Slot> {
         .map(Slot::Column)
 }
 
-/// The known column name nearest to an unknown one, if any is close.
-fn suggest(normalised: &str) -> Option<&'static str> {
-    let mut best: Option<(usize, &'static str)> = None;
+/// The known column name nearest to an unknown one, and whether it is near
+/// enough to be what the admin meant. A known name (or alias of four letters
+/// or more) that holds the unknown one or is held in it is near (`Phone`,
+/// `Type`, `MobileNumber`); otherwise the spelling decides (Jaro-Winkler,
+/// which forgives typos and favours a shared start).
+fn suggest(normalised: &str) -> (&'static str, bool) {
+    let n = normalised.chars().count();
+    let mut best = (0.0, usize::MAX, Column::ALL[0].name());
     for column in Column::ALL {
         for alias in column.aliases() {
-            let d = strsim::levenshtein(normalised, alias);
-            if best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, column.name()));
+            let holds = alias.len() >= 4
+                && n >= 3
+                && (alias.contains(normalised) || normalised.contains(alias));
+            let score = if holds {
+                1.0
+            } else {
+                strsim::jaro_winkler(normalised, alias)
+            };
+            // Of two names equally near, the one of the closer length.
+            let apart = alias.len().abs_diff(n);
+            if score > best.0 || (score == best.0 && apart < best.1) {
+                best = (score, apart, column.name());
             }
         }
     }
-    let limit = (normalised.chars().count() / 3).max(2);
-    best.filter(|(d, _)| *d <= limit).map(|(_, name)| name)
+    (best.2, best.0 >= NEAR)
 }
+
+/// How alike (Jaro-Winkler) an unknown column name must be to a known one
+/// to be offered as "did you mean": one or two typos in a name.
+const NEAR: f64 = 0.85;
 
 /// Reads the header cells into a layout, or says what is wrong with them.
 /// `forced` is `--kind`.
@@ -81,8 +100,10 @@ pub fn resolve(cells: &[String], forced: Option<Kind>) -> Result<Layout, String>
             Some(slot) => slots.push(slot),
             None => {
                 let hint = match suggest(&norm) {
-                    Some(name) => format!("did you mean {name}?"),
-                    None => "remove it or rename it".to_string(),
+                    (name, true) => format!("did you mean {name}?"),
+                    (name, false) => {
+                        format!("remove it or rename it (the nearest known column is {name})")
+                    }
                 };
                 return Err(format!(
                     "unknown column \"{shown}\": {hint} (the columns are those of the templates: `numbatch template assignments|users|numbers`)"
@@ -262,6 +283,36 @@ mod tests {
         assert!(e.contains("did you mean PhoneNumber?"), "{e}");
         let e = resolve(&header("UPN,Number,Colour"), None).unwrap_err();
         assert!(e.contains("unknown column \"Colour\""), "{e}");
+        assert!(
+            e.contains("remove it or rename it (the nearest known column is "),
+            "{e}"
+        );
+        // Part of a name, or a name inside a longer one, is what was meant.
+        for (unknown, meant) in [
+            ("UPN,Phone", "PhoneNumber"),
+            ("Number,Type", "NumberType"),
+            ("UPN,Mobile Number", "PhoneNumber"),
+            ("UPN,Voice", "VoiceEnabled"),
+            ("UPN,Name", "DisplayName"),
+            ("UserPrincipleName,Number", "UserPrincipalName"),
+            ("UPN,Number,Acton", "Action"),
+        ] {
+            let e = resolve(&header(unknown), None).unwrap_err();
+            assert!(
+                e.contains(&format!("did you mean {meant}?")),
+                "{unknown}: {e}"
+            );
+        }
+        // A short alias is not taken for a near miss of a longer word.
+        let e = resolve(&header("Number,Kind"), None).unwrap_err();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn a_text_marker_before_a_column_name_is_ignored() {
+        let l = resolve(&header("'UserPrincipalName,'PhoneNumber,'Action"), None).unwrap();
+        assert_eq!(l.kind, Kind::Assignments);
+        assert_eq!(l.position(Column::Phone), Some(1));
     }
 
     #[test]
