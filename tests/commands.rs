@@ -370,6 +370,32 @@ fn resubmitting_the_same_content_is_skipped_unless_forced() {
     assert!(run.jobs.is_empty(), "{:?}", run.jobs);
     assert!(run.stderr.contains(&first.to_string()), "{}", run.stderr);
     assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    // Even --quiet says so: the file did not run.
+    let run = wd.numbatch(&["--quiet", "run", "once-again.csv"]);
+    run.assert_code(0);
+    assert!(run.jobs.is_empty(), "{:?}", run.jobs);
+    assert!(
+        run.stderr.contains(&format!("submitted as job {first}")),
+        "{}",
+        run.stderr
+    );
+    // An earlier job still queued is finished with resume, not retried.
+    wd.create(
+        "queued.csv",
+        &csv_text(ASSIGNMENTS_HEADER, &[&format!("{CAROL},{},add", uk(3))]),
+    );
+    let queued = wd.numbatch(&["submit", "queued.csv"]);
+    queued.assert_code(0);
+    let run = wd.numbatch(&["--quiet", "submit", "queued.csv"]);
+    run.assert_code(0);
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("job {} ", queued.job().id))
+            && run.stderr.contains("numbatch resume"),
+        "{}",
+        run.stderr
+    );
+    wd.exec(&["resume"]).assert_code(0);
     // The same file twice on one command line: the second is skipped.
     wd.create(
         "twice.csv",

@@ -40,6 +40,12 @@ impl Config {
         }
     }
 
+    /// A notice on standard error that even --quiet keeps: something the
+    /// admin asked for was not done (a file skipped).
+    pub fn warn(&self, msg: impl AsRef<str>) {
+        eprintln!("{}", msg.as_ref());
+    }
+
     /// The reports folder as stored with a job: absolute, so `resume` from
     /// another folder writes to the same place.
     pub fn reports_dir(&self) -> Result<String> {

@@ -59,7 +59,7 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     let mut seen: Vec<&str> = Vec::new();
     for source in &sources {
         if seen.contains(&source.sha256.as_str()) {
-            config.note(format!(
+            config.warn(format!(
                 "{}: skipped: the same content as a file given earlier in this command",
                 crate::text::path(&source.path)
             ));
@@ -111,13 +111,20 @@ fn stage_one(
         && !args.job.dry_run
         && let Some(earlier) = queue::same_content(&store.conn, &source.sha256)?
     {
-        config.note(format!(
+        let how = if earlier.state == "done" {
+            format!(
+                "`numbatch retry {}` to run its failed rows again",
+                earlier.id
+            )
+        } else {
+            "`numbatch resume` to finish it".to_string()
+        };
+        config.warn(format!(
             "{shown}: skipped: the same content was already submitted as job {} ({}, {}); \
-             to run it again anyway use --force, or `numbatch retry {}` to run its failed rows again",
+             to run it again anyway use --force, or {how}",
             earlier.id,
             crate::text::escape(&earlier.file),
             earlier.state,
-            earlier.id
         ));
         return Ok(None);
     }
