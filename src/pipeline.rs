@@ -6,7 +6,7 @@ use crate::batch::batches;
 use crate::cli::JobArgs;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::queue::{self, Counts, Job, NewJob, Origin, QueuedRow};
+use crate::queue::{self, Counts, Job, JobOptions, NewJob, Origin, QueuedRow};
 use crate::read::{Layout, RawRow, Rows, Source};
 use crate::report;
 use crate::store::{Grouped, Store, directory};
@@ -52,15 +52,20 @@ impl Staged {
     }
 }
 
-/// Stores a file's rows as a new job, without queueing it.
+/// Stores a file's rows as a new job, without queueing it. `follows` is the
+/// dry run given just before this one in the same command, if any.
 pub fn stage_file(
     store: &mut Store,
     source: &Source,
     job: &JobArgs,
+    follows: Option<i64>,
     reports_dir: &str,
     quiet: bool,
 ) -> Result<Staged> {
-    let options = job.options();
+    let options = JobOptions {
+        follows,
+        ..job.options()
+    };
     let file = source.path.display().to_string();
     let stem = source.stem();
     let new = NewJob {

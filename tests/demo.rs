@@ -149,9 +149,12 @@ fn printed_counts_are_those_of_the_queue() {
             .lines()
             .find(|l| l.starts_with(&format!("job {} ", job.id)))
             .unwrap_or_else(|| panic!("no summary of job {}: {}", job.id, run.stdout));
+        let rows = match n("rows") {
+            1 => "1 row".to_string(),
+            r => format!("{r} rows"),
+        };
         let counts = format!(
-            ": {} rows: {} applied, {} unchanged, {} failed",
-            n("rows"),
+            ": {rows}: {} applied, {} unchanged, {} failed",
             n("applied"),
             n("unchanged"),
             n("failed")
@@ -198,4 +201,58 @@ fn a_database_in_memory_gets_the_same_reports() {
             "{name}"
         );
     }
+}
+
+/// `run --dry-run` of several files simulates them in order, each seeing
+/// what the ones before it would do: the demo's five dry runs say what its
+/// real run does, row for row, and change nothing. So does one killed in
+/// its last file and resumed.
+#[test]
+fn a_dry_run_of_several_files_simulates_them_in_order() {
+    let real = Workdir::new();
+    let real_run = run_demo(&real);
+    real_run.assert_code(1);
+    let files = demo_files();
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let same_as_real = |dry: &Workdir| {
+        for job in &real_run.jobs {
+            assert_eq!(
+                dry.report_text(job, "failed"),
+                real.report_text(job, "failed"),
+                "{job:?}"
+            );
+            let succeeded = dry.report_text(job, "succeeded");
+            assert!(!succeeded.contains(",applied,"), "{succeeded}");
+            assert_eq!(
+                succeeded.replace(",would-apply,", ",applied,"),
+                real.report_text(job, "succeeded"),
+                "{job:?}"
+            );
+        }
+        // Nothing changed: the directory is still empty.
+        for kind in ["users", "numbers", "assignments"] {
+            assert!(dry.export_recs(kind).is_empty(), "{kind}");
+        }
+    };
+    let dry = Workdir::new();
+    let dry_run = dry.run_files(&files, &["--dry-run"]);
+    dry_run.assert_code(1);
+    assert_eq!(dry_run.jobs, real_run.jobs);
+    same_as_real(&dry);
+    // In batches of 5 the first four files take 30 batches: killed after
+    // the 35th, in the assignments file, whose resumed simulation must see
+    // the four before it again.
+    let cut = Workdir::new();
+    let mut args = vec!["run"];
+    args.extend_from_slice(&files);
+    args.extend_from_slice(&["--dry-run", "--batch-size", "5"]);
+    let out = cut
+        .cmd(&args)
+        .env("NUMBATCH_TEST_ABORT_AFTER_BATCHES", "35")
+        .output()
+        .expect("run numbatch");
+    assert_eq!(out.status.code(), None, "killed, not exited: {out:?}");
+    assert!(!cut.exists(&Workdir::report_name(&real_run.jobs[4], "failed")));
+    cut.exec(&["resume"]).assert_code(1);
+    same_as_real(&cut);
 }

@@ -4,6 +4,7 @@
 
 pub mod rules;
 
+use crate::codes::RowError;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Job, Status};
@@ -30,11 +31,13 @@ pub fn process(
     progress: &Progress,
     stop: &AtomicBool,
 ) -> Result<Ended> {
-    if job.dry_run {
+    let result = if job.dry_run {
         queue::reset_simulation(&store.conn, job.id)?;
         directory::shadow(&store.conn)?;
-    }
-    let result = apply_rows(store, job, me, progress, stop);
+        replay_followed(store, job).and_then(|()| apply_rows(store, job, me, progress, stop))
+    } else {
+        apply_rows(store, job, me, progress, stop)
+    };
     if job.dry_run {
         directory::unshadow(&store.conn)?;
     }
@@ -94,16 +97,8 @@ fn apply_batch(conn: &Connection, job: &Job, rows: &[queue::Pending], cooldown: 
     };
     let db = &mut Prepared::new(conn);
     for p in rows {
-        let snapshot = directory::snapshot(db, &p.op)?;
-        match rules::apply(&p.op, &snapshot, clock) {
+        match apply_row(db, job.id, p, clock)? {
             Ok(effect) => {
-                let origin = directory::Origin {
-                    at: clock.now,
-                    job_id: Some(job.id),
-                    row: Some(p.row),
-                    action: p.op.action().as_str(),
-                };
-                directory::write(db, &snapshot, &effect, &origin)?;
                 let status = match (effect.outcome, job.dry_run) {
                     (Outcome::Unchanged, _) => Status::Unchanged,
                     (Outcome::Applied, true) => Status::WouldApply,
@@ -116,5 +111,67 @@ fn apply_batch(conn: &Connection, job: &Job, rows: &[queue::Pending], cooldown: 
             }
         }
     }
+    Ok(())
+}
+
+/// Applies one row to the directory (or a dry run's copy): the records it
+/// changed are written with their audit entries, or the rules refuse it.
+fn apply_row(
+    db: &mut Prepared<'_>,
+    job_id: i64,
+    p: &queue::Pending,
+    clock: Clock,
+) -> Result<std::result::Result<rules::Effect, RowError>> {
+    let snapshot = directory::snapshot(db, &p.op)?;
+    let effect = match rules::apply(&p.op, &snapshot, clock) {
+        Ok(effect) => effect,
+        Err(e) => return Ok(Err(e)),
+    };
+    let origin = directory::Origin {
+        at: clock.now,
+        job_id: Some(job_id),
+        row: Some(p.row),
+        action: p.op.action().as_str(),
+    };
+    directory::write(db, &snapshot, &effect, &origin)?;
+    Ok(Ok(effect))
+}
+
+/// For a dry run given after others in one command: the rows those would
+/// apply, applied again to this one's copy of the directory, oldest dry run
+/// first, so that it simulates what a real run of the files in order would
+/// do. (The simulation is the same each time: the rules are deterministic.)
+fn replay_followed(store: &Store, job: &Job) -> Result<()> {
+    let mut followed = Vec::new();
+    let mut next = job.options.follows;
+    while let Some(id) = next {
+        // A chain only ever points back (to a smaller id): this ends.
+        let Some(earlier) = queue::job(&store.conn, id)?.filter(|j| j.dry_run && j.id < job.id)
+        else {
+            break;
+        };
+        next = earlier.options.follows.filter(|f| *f < earlier.id);
+        followed.push(earlier);
+    }
+    let tx = store.conn.unchecked_transaction()?;
+    for earlier in followed.iter().rev() {
+        let clock = Clock {
+            now: now_ms(),
+            cooldown: earlier.options.cooldown_ms,
+        };
+        let mut after = 0;
+        loop {
+            let rows = queue::rows_in(&tx, earlier.id, Status::WouldApply, after, 500)?;
+            let Some(last) = rows.last() else { break };
+            after = last.row;
+            let db = &mut Prepared::new(&tx);
+            for p in &rows {
+                // Refused now only if the real directory changed since that
+                // dry run; then, as in a real run, the row changes nothing.
+                let _ = apply_row(db, earlier.id, p, clock)?;
+            }
+        }
+    }
+    tx.commit()?;
     Ok(())
 }

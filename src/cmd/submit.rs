@@ -66,7 +66,9 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
             continue;
         }
         seen.push(&source.sha256);
-        match stage_one(config, &mut store, source, args) {
+        // A dry run sees what the dry runs before it in this command would do.
+        let follows = staged.last().filter(|_| args.job.dry_run).map(|s| s.id);
+        match stage_one(config, &mut store, source, args, follows) {
             Ok(Some(s)) => staged.push(s),
             Ok(None) => {}
             Err(e) => {
@@ -105,6 +107,7 @@ fn stage_one(
     store: &mut Store,
     source: &Source,
     args: &SubmitArgs,
+    follows: Option<i64>,
 ) -> Result<Option<pipeline::Staged>> {
     let shown = crate::text::path(&source.path);
     if !args.force
@@ -129,7 +132,14 @@ fn stage_one(
         return Ok(None);
     }
     let reports_dir = config.reports_dir()?;
-    let staged = pipeline::stage_file(store, source, &args.job, &reports_dir, config.quiet)?;
+    let staged = pipeline::stage_file(
+        store,
+        source,
+        &args.job,
+        follows,
+        &reports_dir,
+        config.quiet,
+    )?;
     let (id, counts) = (staged.id, staged.counts);
     config.note(format!(
         "job {id}: {shown} ({} file, {}{})",

@@ -316,7 +316,7 @@ fn process(
         // (or a copy of a file still being worked on: it waits its turn).
         Some(job) => runner.run(store, &job)?,
         None => {
-            let staged = pipeline::stage_file(store, &source, job_args, &reports_dir, true)
+            let staged = pipeline::stage_file(store, &source, job_args, None, &reports_dir, true)
                 .and_then(|staged| staged.queue(store));
             let id = match staged {
                 Ok(id) => id,

@@ -20,6 +20,11 @@ pub struct JobOptions {
     pub region: Option<String>,
     /// Milliseconds.
     pub cooldown_ms: i64,
+    /// For a dry run given after others in one command: the dry run just
+    /// before it, whose simulated changes (and those of the ones before
+    /// that) it sees, as a real run would see theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follows: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,13 +353,25 @@ pub struct Pending {
 
 /// The next pending rows of a job after `after`, in file order.
 pub fn pending(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Result<Vec<Pending>> {
+    rows_in(conn, job_id, Status::Pending, after, limit)
+}
+
+/// The next rows of a job in `status` after `after`, in file order.
+pub fn rows_in(
+    conn: &Connection,
+    job_id: i64,
+    status: Status,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<Pending>> {
     let mut st = conn.prepare_cached(
-        "SELECT row, op FROM job_rows WHERE job_id = ?1 AND row > ?2 AND status = 'pending'
+        "SELECT row, op FROM job_rows WHERE job_id = ?1 AND row > ?2 AND status = ?4
          ORDER BY row LIMIT ?3",
     )?;
-    let rows = st.query_map(params![job_id, after as i64, limit as i64], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
-    })?;
+    let rows = st.query_map(
+        params![job_id, after as i64, limit as i64, status.as_str()],
+        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
+    )?;
     let mut out = Vec::with_capacity(limit);
     for r in rows {
         let (row, op) = r?;
