@@ -7,11 +7,16 @@ use crate::cli::JobArgs;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::queue::{self, Counts, Job, JobOptions, NewJob, Origin, QueuedRow};
-use crate::read::{Layout, RawRow, Rows, Source};
+use crate::read::{self, Layout, RawRow, Rows, Source};
 use crate::report;
 use crate::store::{Grouped, Store, directory};
+use crate::testhook::{self, Stage};
 use crate::timing::{self, Phase};
-use crate::validate::{self, duplicate::SeenKeys, phone::Region};
+use crate::validate::{
+    self,
+    duplicate::SeenKeys,
+    phone::{self, Region},
+};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -117,6 +122,89 @@ pub fn stage(
     }
 }
 
+/// What became of a job whose storing was abandoned (`resume`).
+pub enum Restaged {
+    /// Stored again from its file, whole, and queued.
+    Queued,
+    /// Another process took it first.
+    Taken,
+    /// Forgotten, for this reason: it cannot be stored again as it was.
+    Discarded(String),
+}
+
+/// Stores again, from the start, a job whose process died while storing it
+/// (a kill while `run` or `submit` read the file): the same job, so its
+/// reports keep their names. Only if its file is still there with the same
+/// content, and was not submitted again since; otherwise the job is
+/// forgotten, and the reason says what to do.
+pub fn restage(store: &mut Store, job: &Job, max_file_bytes: u64, quiet: bool) -> Result<Restaged> {
+    let reason = if job.origin != Origin::File {
+        Some(format!(
+            "it was being made by `numbatch {}`: run that again",
+            job.origin.as_str()
+        ))
+    } else if let Some(again) = queue::submitted_again(&store.conn, job)? {
+        Some(format!(
+            "the same content was submitted again as job {}",
+            again.id
+        ))
+    } else {
+        None
+    };
+    let source = match reason {
+        Some(why) => Err(why),
+        None => read::open(
+            std::path::Path::new(&job.file),
+            Some(job.kind),
+            max_file_bytes,
+        )
+        .map_err(|e| format!("{e}: run the file again"))
+        .and_then(|source| {
+            if source.sha256 == job.sha256 {
+                Ok(source)
+            } else {
+                Err("the file has changed since: run it again".to_string())
+            }
+        }),
+    };
+    let source = match source {
+        Ok(source) => source,
+        Err(why) => {
+            queue::discard(&store.conn, job.id)?;
+            return Ok(Restaged::Discarded(why));
+        }
+    };
+    if !queue::adopt_loading(&mut store.conn, job, &queue::owner::me())? {
+        return Ok(Restaged::Taken);
+    }
+    let region = job.options.region.as_deref().and_then(phone::parse_region);
+    let progress = Progress::counter(quiet, &job.stem);
+    let rows = Rows::new(&source)?.map(|r| r.map_err(Error::from));
+    let loaded = load_rows(
+        store,
+        job.id,
+        &source.layout,
+        rows,
+        region,
+        job.options.batch_size,
+        &progress,
+    );
+    progress.finish();
+    match loaded {
+        Ok(counts) => {
+            queue::queue_job(&store.conn, job.id, counts.pending + counts.failed)?;
+            Ok(Restaged::Queued)
+        }
+        Err(Error::File(e)) => {
+            queue::discard(&store.conn, job.id)?;
+            Ok(Restaged::Discarded(format!(
+                "{e}: fix the file and run it again"
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn load_rows(
     store: &Store,
     id: i64,
@@ -145,12 +233,20 @@ fn load_rows(
         let mut in_flight = 0;
         let mut writer = Grouped::new(&store.conn)?;
         let mut seen = SeenKeys::new();
+        let me = queue::owner::me();
         let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
             progress.inc(queued.len() as u64);
             timing::time(Phase::Queue, || {
                 let tx = writer.begin()?;
                 queue::insert_batch(tx, id, layout.kind, queued, &mut seen, &mut counts)?;
-                writer.commit_if_due()
+                // Every commit renews the heartbeat: a live owner's job is
+                // never taken for abandoned.
+                if testhook::batch_done(Stage::Stored) || writer.due() {
+                    queue::heartbeat(tx, id, &me)?;
+                    writer.commit()?;
+                    testhook::after_commit(Stage::Stored);
+                }
+                Ok(())
             })
         };
         let mut groups = batches(batches(rows, batch_size), validate::TOGETHER);

@@ -31,6 +31,7 @@ impl Dir {
         cmd.current_dir(self.tmp.path())
             .env_remove("NUMBATCH_DB")
             .env_remove("NUMBATCH_TEST_ABORT_AFTER_BATCHES")
+            .env_remove(ABORT_STORING)
             .arg("--db")
             .arg(db)
             .arg("--reports")
@@ -244,6 +245,83 @@ fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
             );
         }
     }
+}
+
+const ABORT_STORING: &str = "NUMBATCH_TEST_ABORT_AFTER_STORED_BATCHES";
+
+/// Killed while `run` stores the file (before its job is queued): `resume`
+/// stores it again from the file, as the same job, and the result is as if
+/// nothing had happened; also when `resume` itself is killed storing it.
+#[test]
+fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
+    let dir = Dir::new();
+    workload(&dir, 1200);
+    setup(&dir, "ref.db");
+    dir.cmd("ref.db", RUN).assert().code(1);
+    let want_export = dir.stdout("ref.db", &["export", "assignments"]);
+    let want_reports = dir.reports("ref.db");
+    // 1200 rows in batches of 40: 30 stored batches.
+    for (case, kills) in [vec![1], vec![15], vec![30], vec![4, 20]]
+        .into_iter()
+        .enumerate()
+    {
+        let db = format!("storing{case}.db");
+        setup(&dir, &db);
+        for (i, k) in kills.iter().enumerate() {
+            let args: &[&str] = if i == 0 { RUN } else { &["resume"] };
+            let out = dir
+                .cmd(&db, args)
+                .env(ABORT_STORING, k.to_string())
+                .output()
+                .expect("run");
+            assert_eq!(out.status.code(), None, "case {case}: killed after {k}");
+            // Not a job anyone can see or run yet, and no report.
+            assert_eq!(dir.jobs(&db).len(), 2, "case {case}");
+            assert!(dir.reports(&db).keys().all(|k| !k.starts_with("3-")));
+        }
+        dir.cmd(&db, &["resume"]).assert().code(1);
+        assert_eq!(
+            dir.stdout(&db, &["export", "assignments"]),
+            want_export,
+            "case {case}: export"
+        );
+        let got = dir.reports(&db);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want_reports.keys().collect::<Vec<_>>(),
+            "case {case}"
+        );
+        for (name, text) in &want_reports {
+            assert_eq!(&got[name], text, "case {case}: report {name}");
+        }
+    }
+    // The file changed before `resume`: the half-stored job is dropped,
+    // saying why, and the file runs again as a new job.
+    setup(&dir, "changed.db");
+    let out = dir
+        .cmd("changed.db", RUN)
+        .env(ABORT_STORING, "3")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), None);
+    let original = std::fs::read_to_string(dir.path("assignments.csv")).expect("read");
+    dir.write(
+        "assignments.csv",
+        &format!("{original}user1@contoso.com,{},add\n", number(1)),
+    );
+    let out = dir.cmd("changed.db", &["resume"]).output().expect("resume");
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("job 3 (assignments.csv) was interrupted while being stored and is dropped")
+            && stderr.contains("changed"),
+        "{stderr}"
+    );
+    assert_eq!(dir.jobs("changed.db").len(), 2);
+    dir.cmd("changed.db", RUN).assert().code(1);
+    assert_eq!(dir.jobs("changed.db").len(), 3);
+    dir.write("assignments.csv", &original);
 }
 
 #[test]

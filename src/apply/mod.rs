@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::progress::Progress;
 use crate::queue::{self, Job, Status};
 use crate::store::{Grouped, Prepared, Store, directory, now_ms};
+use crate::testhook::Stage;
 use rules::{Clock, Outcome};
 use rusqlite::Connection;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,7 +62,7 @@ fn apply_rows(
             queue::heartbeat(&store.conn, job.id, me)?;
         }
         tx.commit()?;
-        crate::testhook::after_commit();
+        crate::testhook::after_commit(Stage::Applied);
         Ok(())
     };
     loop {
@@ -82,7 +83,7 @@ fn apply_rows(
         after = last.row;
         apply_batch(conn, job, &rows, cooldown)?;
         progress.inc(rows.len() as u64);
-        if crate::testhook::batch_applied() || tx.due() {
+        if crate::testhook::batch_done(Stage::Applied) || tx.due() {
             commit(&mut tx)?;
         }
     }

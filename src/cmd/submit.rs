@@ -31,7 +31,6 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
         return Err(Error::Usage(msg.to_string()));
     }
     let mut store = config.store()?;
-    queue::sweep_abandoned(&store.conn)?;
     let runner = Runner::new(config);
     let mut summaries = Vec::new();
     if process {

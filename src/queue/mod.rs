@@ -36,7 +36,7 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Origin::File => "file",
             Origin::Retry => "retry",
@@ -63,6 +63,9 @@ pub struct Job {
     pub id: i64,
     pub file: String,
     pub stem: String,
+    /// Of the file's content when it was stored.
+    #[serde(skip)]
+    pub sha256: String,
     pub kind: Kind,
     pub state: String,
     pub dry_run: bool,
@@ -137,7 +140,7 @@ impl Status {
     }
 }
 
-const JOB_COLUMNS: &str = "id, file, stem, kind, state, dry_run, options, reports_dir, origin, parent, rows, owner, heartbeat_at, created_at, started_at, finished_at";
+const JOB_COLUMNS: &str = "id, file, stem, kind, state, dry_run, options, reports_dir, origin, parent, rows, owner, heartbeat_at, created_at, started_at, finished_at, sha256";
 
 fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     let kind: String = r.get(3)?;
@@ -150,6 +153,7 @@ fn job_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
         id: r.get(0)?,
         file: r.get(1)?,
         stem: r.get(2)?,
+        sha256: r.get(16)?,
         kind: Kind::parse(&kind).unwrap_or(Kind::Assignments),
         state: r.get(4)?,
         dry_run: r.get(5)?,
@@ -205,10 +209,13 @@ pub fn same_content(conn: &Connection, sha256: &str) -> Result<Option<Job>> {
 }
 
 /// Starts a job in state `loading`: invisible until `queue_job`.
+/// The process storing it is its owner, renewing the heartbeat as it goes:
+/// if it dies, `resume` stores the job again (`loading_abandoned`).
 pub fn create(conn: &Connection, new: &NewJob<'_>) -> Result<i64> {
     conn.execute(
-        "INSERT INTO jobs (file, stem, sha256, kind, state, dry_run, options, reports_dir, origin, parent, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'loading', ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO jobs (file, stem, sha256, kind, state, dry_run, options, reports_dir, origin, parent,
+                           created_at, owner, heartbeat_at)
+         VALUES (?1, ?2, ?3, ?4, 'loading', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?10)",
         params![
             new.file,
             new.stem,
@@ -219,19 +226,69 @@ pub fn create(conn: &Connection, new: &NewJob<'_>) -> Result<i64> {
             new.reports_dir,
             new.origin.as_str(),
             new.parent,
-            crate::store::now_ms()
+            crate::store::now_ms(),
+            owner::me()
         ],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
-/// A loaded job becomes visible and runnable.
+/// A loaded job becomes visible and runnable (by anyone: no owner).
 pub fn queue_job(conn: &Connection, id: i64, rows: u64) -> Result<()> {
     conn.execute(
-        "UPDATE jobs SET state = 'queued', rows = ?2 WHERE id = ?1 AND state = 'loading'",
+        "UPDATE jobs SET state = 'queued', rows = ?2, owner = NULL, heartbeat_at = NULL
+         WHERE id = ?1 AND state = 'loading'",
         params![id, rows as i64],
     )?;
     Ok(())
+}
+
+/// Jobs left `loading` by a process that died while storing them (a kill
+/// while `run` or `submit` read the file), oldest first.
+pub fn loading_abandoned(conn: &Connection) -> Result<Vec<Job>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'loading' ORDER BY id"
+    ))?;
+    let jobs: Vec<Job> = st
+        .query_map([], job_from)?
+        .collect::<rusqlite::Result<_>>()?;
+    let now = crate::store::now_ms();
+    Ok(jobs
+        .into_iter()
+        .filter(|j| !owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
+        .collect())
+}
+
+/// Takes over a job whose storing was abandoned, to store it again from
+/// the start: its rows so far are dropped. False if another process took
+/// it first.
+pub fn adopt_loading(conn: &mut Connection, job: &Job, me: &str) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let taken = tx.execute(
+        "UPDATE jobs SET owner = ?3, heartbeat_at = ?4
+         WHERE id = ?1 AND state = 'loading' AND owner IS ?2",
+        params![job.id, job.owner, me, crate::store::now_ms()],
+    )? == 1;
+    if taken {
+        tx.execute("DELETE FROM job_rows WHERE job_id = ?1", [job.id])?;
+    }
+    tx.commit()?;
+    Ok(taken)
+}
+
+/// Another real job of the same content as `job`, being stored by a live
+/// process or stored already: `job`'s file was submitted again.
+pub fn submitted_again(conn: &Connection, job: &Job) -> Result<Option<Job>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ?1 AND dry_run = 0 AND id != ?2 ORDER BY id DESC"
+    ))?;
+    let jobs: Vec<Job> = st
+        .query_map(params![job.sha256, job.id], job_from)?
+        .collect::<rusqlite::Result<_>>()?;
+    let now = crate::store::now_ms();
+    Ok(jobs
+        .into_iter()
+        .find(|j| j.state != "loading" || owner::alive(j.owner.as_deref(), j.heartbeat_at, now)))
 }
 
 /// Forgets a job that could not be loaded (its file was rejected), and any
@@ -565,20 +622,6 @@ pub fn each_row(
             message: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
         })?;
     }
-    Ok(())
-}
-
-/// Jobs left `loading` by a process that died: never visible, so removed.
-pub fn sweep_abandoned(conn: &Connection) -> Result<()> {
-    let cutoff = crate::store::now_ms() - 24 * 3600 * 1000;
-    conn.execute(
-        "DELETE FROM job_rows WHERE job_id IN (SELECT id FROM jobs WHERE state = 'loading' AND created_at < ?1)",
-        [cutoff],
-    )?;
-    conn.execute(
-        "DELETE FROM jobs WHERE state = 'loading' AND created_at < ?1",
-        [cutoff],
-    )?;
     Ok(())
 }
 

@@ -30,7 +30,7 @@ pub const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
 /// Whole batches written in transactions of about `COMMIT_EVERY`, for
 /// storing a file and for applying its rows: `begin` before a batch,
-/// `commit_if_due` (or `due`, then `commit`) after it, `commit` at the end.
+/// `due`, then `commit`, after it, and `commit` at the end.
 /// Dropped with a transaction open (an error part-way), it rolls that one
 /// back.
 ///
@@ -72,13 +72,6 @@ impl<'c> Grouped<'c> {
     /// Whether the open transaction has gone on for `COMMIT_EVERY`.
     pub fn due(&self) -> bool {
         self.open_since.is_some_and(|t| t.elapsed() >= COMMIT_EVERY)
-    }
-
-    pub fn commit_if_due(&mut self) -> Result<()> {
-        if self.due() {
-            self.commit()?;
-        }
-        Ok(())
     }
 
     pub fn commit(&mut self) -> Result<()> {
