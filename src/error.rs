@@ -68,6 +68,15 @@ impl Error {
         }
     }
 
+    /// An output file given with `-o` that cannot be created (no such
+    /// folder, no permission): bad usage, exit 2; nothing was done.
+    pub fn output(path: &Path, source: std::io::Error) -> Error {
+        Error::Usage(format!(
+            "{}: {source}: nothing was written; give -o a file in a folder that exists and that you may write to",
+            crate::text::path(path)
+        ))
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Usage(_) | Error::File(_) | Error::NotFound(_) => ExitCode::Rejected,

@@ -614,6 +614,23 @@ fn export_to_a_file_with_o() {
 }
 
 #[test]
+fn an_output_file_in_a_missing_folder_is_bad_usage() {
+    let wd = Workdir::new();
+    for args in [
+        ["template", "users", "-o", "no-such-folder/t.csv"],
+        ["export", "users", "-o", "no-such-folder/e.csv"],
+    ] {
+        let run = wd.exec(&args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains("no-such-folder") && !run.stderr.contains("resume"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn export_round_trip_rebuilds_the_same_directory() {
     let src = Workdir::new();
     busy_directory(&src);

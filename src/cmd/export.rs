@@ -14,7 +14,7 @@ pub fn run(config: &Config, kind: Kind, output: Option<&Path>) -> Result<ExitCod
     let store = config.store()?;
     let target = output.unwrap_or(Path::new("<stdout>"));
     let sink: Box<dyn Write> = match output {
-        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| Error::io(path, e))?),
+        Some(path) => Box::new(std::fs::File::create(path).map_err(|e| Error::output(path, e))?),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(sink));

@@ -7,7 +7,7 @@ use std::path::Path;
 
 pub fn run(kind: Kind, output: Option<&Path>) -> Result<ExitCode> {
     match output {
-        Some(path) => std::fs::write(path, kind.template()).map_err(|e| Error::io(path, e))?,
+        Some(path) => std::fs::write(path, kind.template()).map_err(|e| Error::output(path, e))?,
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(kind.template().as_bytes())
