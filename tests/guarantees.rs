@@ -70,6 +70,31 @@ impl Dir {
         events
     }
 
+    /// The export and every report of `db` are those of the uninterrupted
+    /// run.
+    fn assert_as_uninterrupted(
+        &self,
+        db: &str,
+        want_export: &str,
+        want_reports: &BTreeMap<String, String>,
+        case: usize,
+    ) {
+        assert_eq!(
+            self.stdout(db, &["export", "assignments"]),
+            want_export,
+            "case {case}: export"
+        );
+        let got = self.reports(db);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want_reports.keys().collect::<Vec<_>>(),
+            "case {case}"
+        );
+        for (name, text) in want_reports {
+            assert_eq!(&got[name], text, "case {case}: report {name}");
+        }
+    }
+
     fn jobs(&self, db: &str) -> Vec<serde_json::Value> {
         let text = self.stdout(db, &["jobs", "--json"]);
         match serde_json::from_str(&text).expect("jobs --json") {
@@ -145,14 +170,21 @@ const SUBMIT: [&str; 6] = [
     "0",
 ];
 
-#[test]
-fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
+/// The 1,200-row workload run once, uninterrupted (in `ref.db`): its
+/// folder, and the export and reports every interrupted run must end with.
+fn uninterrupted() -> (Dir, String, BTreeMap<String, String>) {
     let dir = Dir::new();
     workload(&dir, 1200);
     setup(&dir, "ref.db");
     dir.cmd("ref.db", RUN).assert().code(1);
-    let want_export = dir.stdout("ref.db", &["export", "assignments"]);
-    let want_reports = dir.reports("ref.db");
+    let export = dir.stdout("ref.db", &["export", "assignments"]);
+    let reports = dir.reports("ref.db");
+    (dir, export, reports)
+}
+
+#[test]
+fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
+    let (dir, want_export, want_reports) = uninterrupted();
     assert!(
         want_export.lines().count() > 300,
         "the workload assigns numbers"
@@ -218,19 +250,7 @@ fn a_crash_at_any_batch_then_resume_gives_the_same_result() {
             assert!(!so_far.is_empty(), "case {case}");
         }
         dir.cmd(&db, &["resume"]).assert().code(1);
-        assert_eq!(
-            dir.stdout(&db, &["export", "assignments"]),
-            want_export,
-            "case {case}: export"
-        );
-        let got = dir.reports(&db);
-        assert_eq!(
-            got.keys().collect::<Vec<_>>(),
-            want_reports.keys().collect::<Vec<_>>()
-        );
-        for (name, text) in &want_reports {
-            assert_eq!(&got[name], text, "case {case}: report {name}");
-        }
+        dir.assert_as_uninterrupted(&db, &want_export, &want_reports, case);
         let jobs = dir.jobs(&db);
         assert!(
             jobs.iter()
@@ -254,12 +274,7 @@ const ABORT_STORING: &str = "NUMBATCH_TEST_ABORT_AFTER_STORED_BATCHES";
 /// nothing had happened; also when `resume` itself is killed storing it.
 #[test]
 fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
-    let dir = Dir::new();
-    workload(&dir, 1200);
-    setup(&dir, "ref.db");
-    dir.cmd("ref.db", RUN).assert().code(1);
-    let want_export = dir.stdout("ref.db", &["export", "assignments"]);
-    let want_reports = dir.reports("ref.db");
+    let (dir, want_export, want_reports) = uninterrupted();
     // 1200 rows in batches of 40: 30 stored batches.
     for (case, kills) in [vec![1], vec![15], vec![30], vec![4, 20]]
         .into_iter()
@@ -280,20 +295,7 @@ fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
             assert!(dir.reports(&db).keys().all(|k| !k.starts_with("3-")));
         }
         dir.cmd(&db, &["resume"]).assert().code(1);
-        assert_eq!(
-            dir.stdout(&db, &["export", "assignments"]),
-            want_export,
-            "case {case}: export"
-        );
-        let got = dir.reports(&db);
-        assert_eq!(
-            got.keys().collect::<Vec<_>>(),
-            want_reports.keys().collect::<Vec<_>>(),
-            "case {case}"
-        );
-        for (name, text) in &want_reports {
-            assert_eq!(&got[name], text, "case {case}: report {name}");
-        }
+        dir.assert_as_uninterrupted(&db, &want_export, &want_reports, case);
     }
     // The file changed before `resume`: the half-stored job is dropped,
     // saying why, and the file runs again as a new job.
