@@ -138,45 +138,17 @@ pub enum Restaged {
 /// content, and was not submitted again since; otherwise the job is
 /// forgotten, and the reason says what to do.
 pub fn restage(store: &mut Store, job: &Job, max_file_bytes: u64, quiet: bool) -> Result<Restaged> {
-    let reason = if job.origin != Origin::File {
-        Some(format!(
-            "it was being made by `numbatch {}`: run that again",
-            job.origin.as_str()
-        ))
-    } else if let Some(again) = queue::submitted_again(&store.conn, job)? {
-        Some(format!(
-            "the same content was submitted again as job {}",
-            again.id
-        ))
-    } else {
-        None
-    };
-    let source = match reason {
-        Some(why) => Err(why),
-        None => read::open(
-            std::path::Path::new(&job.file),
-            Some(job.kind),
-            max_file_bytes,
-        )
-        .map_err(|e| format!("{e}: run the file again"))
-        .and_then(|source| {
-            if source.sha256 == job.sha256 {
-                Ok(source)
-            } else {
-                Err("the file has changed since: run it again".to_string())
-            }
-        }),
-    };
-    let source = match source {
+    // Taken over first, so that no other process stores or drops it meanwhile.
+    if !queue::adopt_loading(&mut store.conn, job, &queue::owner::me())? {
+        return Ok(Restaged::Taken);
+    }
+    let source = match source_again(store, job, max_file_bytes)? {
         Ok(source) => source,
         Err(why) => {
             queue::discard(&store.conn, job.id)?;
             return Ok(Restaged::Discarded(why));
         }
     };
-    if !queue::adopt_loading(&mut store.conn, job, &queue::owner::me())? {
-        return Ok(Restaged::Taken);
-    }
     let region = job.options.region.as_deref().and_then(phone::parse_region);
     let progress = Progress::counter(quiet, &job.stem);
     let rows = Rows::new(&source)?.map(|r| r.map_err(Error::from));
@@ -203,6 +175,38 @@ pub fn restage(store: &mut Store, job: &Job, max_file_bytes: u64, quiet: bool) -
         }
         Err(e) => Err(e),
     }
+}
+
+/// The file of an abandoned job, as it was when the job was stored; or
+/// why the job cannot be stored again.
+fn source_again(
+    store: &Store,
+    job: &Job,
+    max_file_bytes: u64,
+) -> Result<std::result::Result<Source, String>> {
+    if job.origin != Origin::File {
+        return Ok(Err(format!(
+            "it was being made by `numbatch {}`: run that again",
+            job.origin.as_str()
+        )));
+    }
+    if let Some(again) = queue::submitted_again(&store.conn, job)? {
+        return Ok(Err(format!(
+            "the same content was submitted again as job {}",
+            again.id
+        )));
+    }
+    Ok(
+        match read::open(
+            std::path::Path::new(&job.file),
+            Some(job.kind),
+            max_file_bytes,
+        ) {
+            Ok(source) if source.sha256 == job.sha256 => Ok(source),
+            Ok(_) => Err("the file has changed since: run it again".to_string()),
+            Err(e) => Err(format!("{e}: run the file again")),
+        },
+    )
 }
 
 fn load_rows(
