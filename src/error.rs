@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-/// Exit codes of SPEC §6.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Exit codes of SPEC §6, in order of gravity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitCode {
     /// Every row applied or unchanged (or would apply).
     Ok = 0,

@@ -6,18 +6,19 @@ use crate::batch::batches;
 use crate::cli::JobArgs;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::queue::{self, Counts, Job, JobOptions, NewJob, Origin, QueuedRow};
+use crate::queue::{self, Counts, Group, Job, JobOptions, NewJob, Origin, QueuedRow};
 use crate::read::{self, Layout, RawRow, Rows, Source};
 use crate::report;
 use crate::store::{Grouped, Store, directory};
 use crate::testhook::{self, Stage};
+use crate::text;
 use crate::timing::{self, Phase};
 use crate::validate::{
     self,
     duplicate::SeenKeys,
     phone::{self, Region},
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 /// Queues the rows of one file (or of a retry or undo) as a new job: every
@@ -52,23 +53,38 @@ impl Staged {
     }
 
     pub fn discard(&self, store: &Store) {
-        // Best effort: a leftover loading job is invisible and swept later.
+        // Best effort: a leftover loading job is invisible, and `resume`
+        // drops it (its group is incomplete, or its file is rejected again).
         let _ = queue::discard(&store.conn, self.id);
     }
 }
 
-/// Stores a file's rows as a new job, without queueing it. `follows` is the
-/// dry run given just before this one in the same command, if any.
+/// Stores a file's rows as a new job, without queueing it. `group` is that
+/// of the command's jobs, if it stores several.
 pub fn stage_file(
     store: &mut Store,
     source: &Source,
     job: &JobArgs,
-    follows: Option<i64>,
+    group: Option<&Group>,
     reports_dir: &str,
     quiet: bool,
 ) -> Result<Staged> {
+    // The file run again: half-stored copies that a dead process left go.
+    if !job.dry_run {
+        for copy in queue::loading_abandoned(&store.conn)? {
+            if copy.sha256 == source.sha256
+                && queue::adopt_loading(
+                    &mut store.conn,
+                    std::slice::from_ref(&copy),
+                    &queue::owner::me(),
+                )?
+            {
+                queue::discard(&store.conn, copy.id)?;
+            }
+        }
+    }
     let options = JobOptions {
-        follows,
+        group: group.cloned(),
         ..job.options()
     };
     let file = source.path.display().to_string();
@@ -98,17 +114,16 @@ pub fn stage(
     quiet: bool,
 ) -> Result<Staged> {
     let id = queue::create(&store.conn, new)?;
-    let progress = Progress::counter(quiet, new.stem);
-    let loaded = load_rows(
+    let loaded = load_counted(
         store,
         id,
         layout,
         rows,
         region,
         new.options.batch_size,
-        &progress,
+        new.stem,
+        quiet,
     );
-    progress.finish();
     match loaded {
         Ok(counts) => Ok(Staged { id, counts }),
         Err(e) => {
@@ -122,59 +137,113 @@ pub fn stage(
     }
 }
 
-/// What became of a job whose storing was abandoned (`resume`).
+/// What became of jobs whose storing was abandoned (`resume`).
 pub enum Restaged {
-    /// Stored again from its file, whole, and queued.
+    /// Stored again from their files, whole, and queued.
     Queued,
-    /// Another process took it first.
+    /// Another process took them first.
     Taken,
-    /// Forgotten, for this reason: it cannot be stored again as it was.
+    /// Forgotten, for this reason: they cannot be stored again as they were.
     Discarded(String),
 }
 
 /// Stores again, from the start, a job whose process died while storing it
 /// (a kill while `run` or `submit` read the file): the same job, so its
-/// reports keep their names. Only if its file is still there with the same
-/// content, and was not submitted again since; otherwise the job is
-/// forgotten, and the reason says what to do.
-pub fn restage(store: &mut Store, job: &Job, max_file_bytes: u64, quiet: bool) -> Result<Restaged> {
-    // Taken over first, so that no other process stores or drops it meanwhile.
-    if !queue::adopt_loading(&mut store.conn, job, &queue::owner::me())? {
-        return Ok(Restaged::Taken);
+/// reports keep their names; with the others its command stored, all or
+/// none, as that command would have queued them. Only if each file is still
+/// there with the same content and was not run again since, and the
+/// command had stored all its files; otherwise they are forgotten, and the
+/// reason says what to do. Returns the jobs it dealt with.
+pub fn restage(
+    store: &mut Store,
+    job: &Job,
+    max_file_bytes: u64,
+    quiet: bool,
+) -> Result<(Vec<Job>, Restaged)> {
+    let (jobs, incomplete) = match &job.options.group {
+        Some(group) => {
+            let all = queue::group_jobs(&store.conn, &group.key)?;
+            let incomplete = (all.len() < group.jobs).then(|| {
+                format!(
+                    "the command that stored it was killed before it had stored all its {} files: run it again",
+                    group.jobs
+                )
+            });
+            let abandoned: Vec<i64> = queue::loading_abandoned(&store.conn)?
+                .iter()
+                .map(|j| j.id)
+                .collect();
+            let jobs = all
+                .into_iter()
+                .filter(|j| abandoned.contains(&j.id))
+                .collect();
+            (jobs, incomplete)
+        }
+        None => (vec![job.clone()], None),
+    };
+    // Taken over first, so that no other process stores or drops them meanwhile.
+    if !queue::adopt_loading(&mut store.conn, &jobs, &queue::owner::me())? {
+        return Ok((jobs, Restaged::Taken));
     }
-    let source = match source_again(store, job, max_file_bytes)? {
-        Ok(source) => source,
+    let outcome = match incomplete {
+        Some(why) => Err(why),
+        None => load_again(store, &jobs, max_file_bytes, quiet)?,
+    };
+    let outcome = match outcome {
+        Ok(counts) => {
+            for (job, c) in jobs.iter().zip(counts) {
+                queue::queue_job(&store.conn, job.id, c.pending + c.failed)?;
+            }
+            Restaged::Queued
+        }
         Err(why) => {
-            queue::discard(&store.conn, job.id)?;
-            return Ok(Restaged::Discarded(why));
+            for job in &jobs {
+                queue::discard(&store.conn, job.id)?;
+            }
+            Restaged::Discarded(why)
         }
     };
-    let region = job.options.region.as_deref().and_then(phone::parse_region);
-    let progress = Progress::counter(quiet, &job.stem);
-    let rows = Rows::new(&source)?.map(|r| r.map_err(Error::from));
-    let loaded = load_rows(
-        store,
-        job.id,
-        &source.layout,
-        rows,
-        region,
-        job.options.batch_size,
-        &progress,
-    );
-    progress.finish();
-    match loaded {
-        Ok(counts) => {
-            queue::queue_job(&store.conn, job.id, counts.pending + counts.failed)?;
-            Ok(Restaged::Queued)
+    Ok((jobs, outcome))
+}
+
+/// Stores the rows of adopted jobs again from their files; or why one
+/// cannot be.
+fn load_again(
+    store: &mut Store,
+    jobs: &[Job],
+    max_file_bytes: u64,
+    quiet: bool,
+) -> Result<std::result::Result<Vec<Counts>, String>> {
+    let mut sources = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match source_again(store, job, max_file_bytes)? {
+            Ok(source) => sources.push(source),
+            Err(why) => return Ok(Err(why)),
         }
-        Err(Error::File(e)) => {
-            queue::discard(&store.conn, job.id)?;
-            Ok(Restaged::Discarded(format!(
-                "{e}: fix the file and run it again"
-            )))
-        }
-        Err(e) => Err(e),
     }
+    let mut counts = Vec::with_capacity(jobs.len());
+    for (job, source) in jobs.iter().zip(&sources) {
+        let region = job.options.region.as_deref().and_then(phone::parse_region);
+        let loaded = Rows::new(source).map_err(Error::from).and_then(|rows| {
+            let rows = rows.map(|r| r.map_err(Error::from));
+            load_counted(
+                store,
+                job.id,
+                &source.layout,
+                rows,
+                region,
+                job.options.batch_size,
+                &job.stem,
+                quiet,
+            )
+        });
+        match loaded {
+            Ok(c) => counts.push(c),
+            Err(Error::File(e)) => return Ok(Err(format!("{e}: fix the file and run it again"))),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Ok(counts))
 }
 
 /// The file of an abandoned job, as it was when the job was stored; or
@@ -190,23 +259,42 @@ fn source_again(
             job.origin.as_str()
         )));
     }
-    if let Some(again) = queue::submitted_again(&store.conn, job)? {
+    if !job.dry_run
+        && let Some(again) = queue::submitted_again(&store.conn, job)?
+    {
         return Ok(Err(format!(
-            "the same content was submitted again as job {}",
+            "its file was run again since, as job {}",
             again.id
         )));
     }
     Ok(
-        match read::open(
-            std::path::Path::new(&job.file),
-            Some(job.kind),
-            max_file_bytes,
-        ) {
+        match read::open(Path::new(&job.file), Some(job.kind), max_file_bytes) {
             Ok(source) if source.sha256 == job.sha256 => Ok(source),
-            Ok(_) => Err("the file has changed since: run it again".to_string()),
+            Ok(_) => Err(format!(
+                "{} has changed since: run it again",
+                text::path(Path::new(&job.file))
+            )),
             Err(e) => Err(format!("{e}: run the file again")),
         },
     )
+}
+
+/// `load_rows` with a counter of the rows stored.
+#[allow(clippy::too_many_arguments)]
+fn load_counted(
+    store: &Store,
+    id: i64,
+    layout: &Layout,
+    rows: impl Iterator<Item = Result<RawRow>>,
+    region: Option<Region>,
+    batch_size: usize,
+    label: &str,
+    quiet: bool,
+) -> Result<Counts> {
+    let progress = Progress::counter(quiet, label);
+    let loaded = load_rows(store, id, layout, rows, region, batch_size, &progress);
+    progress.finish();
+    loaded
 }
 
 fn load_rows(
@@ -237,7 +325,6 @@ fn load_rows(
         let mut in_flight = 0;
         let mut writer = Grouped::new(&store.conn)?;
         let mut seen = SeenKeys::new();
-        let me = queue::owner::me();
         let mut store_one = |queued: Vec<QueuedRow>| -> Result<()> {
             progress.inc(queued.len() as u64);
             timing::time(Phase::Queue, || {
@@ -246,7 +333,7 @@ fn load_rows(
                 // Every commit renews the heartbeat: a live owner's job is
                 // never taken for abandoned.
                 if testhook::batch_done(Stage::Stored) || writer.due() {
-                    queue::heartbeat(tx, id, &me)?;
+                    queue::renew_loading(tx, id)?;
                     writer.commit()?;
                     testhook::after_commit(Stage::Stored);
                 }

@@ -312,7 +312,7 @@ fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
         &format!("{original}user1@contoso.com,{},add\n", number(1)),
     );
     let out = dir.cmd("changed.db", &["resume"]).output().expect("resume");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(2), "the file did not run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr
@@ -324,6 +324,54 @@ fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
     dir.cmd("changed.db", RUN).assert().code(1);
     assert_eq!(dir.jobs("changed.db").len(), 3);
     dir.write("assignments.csv", &original);
+    // Run again with --force (its content was run before) and killed while
+    // stored: that is no reason to drop it.
+    let mut forced = RUN.to_vec();
+    forced.push("--force");
+    let out = dir
+        .cmd("ref.db", &forced)
+        .env(ABORT_STORING, "3")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), None);
+    let out = dir.cmd("ref.db", &["resume"]).output().expect("resume");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let jobs = dir.jobs("ref.db");
+    assert_eq!((jobs.len(), &jobs[3]["state"]), (4, &"done".into()));
+}
+
+/// A command of several files is stored all or none: killed before it had
+/// stored all its files, `resume` drops what it had stored (the command
+/// never got to check the rest); killed while storing the last, `resume`
+/// stores them all again and runs them, as the command would have.
+#[test]
+fn a_command_of_several_files_killed_while_storing_resumes_all_or_none() {
+    let (dir, want_export, want_reports) = uninterrupted();
+    let all: Vec<&str> = [&["run", "users.csv", "numbers.csv"], &RUN[1..]].concat();
+    // users: 3 stored batches of 40, numbers 30, assignments 30.
+    let kill = |db: &str, after: u32| {
+        let out = dir
+            .cmd(db, &all)
+            .env(ABORT_STORING, after.to_string())
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), None, "killed after {after}");
+        assert!(dir.jobs(db).is_empty(), "nothing queued");
+    };
+    kill("early.db", 10);
+    let out = dir.cmd("early.db", &["resume"]).output().expect("resume");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("job 1 (users.csv)")
+            && stderr.contains("job 2 (numbers.csv)")
+            && stderr.contains("before it had stored all its 3 files"),
+        "{stderr}"
+    );
+    assert!(dir.jobs("early.db").is_empty());
+    kill("late.db", 45);
+    dir.cmd("late.db", &["resume"]).assert().code(1);
+    dir.assert_as_uninterrupted("late.db", &want_export, &want_reports, 0);
 }
 
 #[test]

@@ -208,6 +208,7 @@ impl Watcher {
             .current_dir(wd.root())
             .env_remove("NUMBATCH_DB")
             .env_remove(ABORT_AFTER)
+            .env_remove("NUMBATCH_TEST_ABORT_AFTER_STORED_BATCHES")
             .envs(env.iter().copied())
             .arg("--db")
             .arg(wd.db())
@@ -1002,6 +1003,62 @@ fn kill_9_while_processing_then_restart_reports_every_row_once() {
         failed.iter().all(|r| r["ErrorCode"] == "USER_NOT_FOUND") && failed.len() == 4,
         "{failed:?}"
     );
+}
+
+/// Killed while it stored the file (before its job was queued): started
+/// again, the watcher stores it again as that same job, whose reports are
+/// those of a run never interrupted.
+#[test]
+fn kill_9_while_storing_then_restart_stores_it_again_as_the_same_job() {
+    const N: u32 = 110;
+    let wd = Workdir::new();
+    setup_bulk_directory(&wd, N);
+    let contents = bulk_assignments(N);
+    drop_file(&wd, "bulk.csv", &contents);
+    let mut first = Watcher::spawn(
+        &wd,
+        &[
+            "watch",
+            DROP,
+            "--once",
+            "--settle",
+            "0",
+            "--interval",
+            "0.05",
+            "--batch-size",
+            "10",
+            "--quiet",
+        ],
+        &[("NUMBATCH_TEST_ABORT_AFTER_STORED_BATCHES", "3")],
+    );
+    assert!(!first.wait().success(), "aborted; log:\n{}", first.log());
+    assert_eq!(names(&wd, "processing"), vec!["bulk.csv"]);
+    assert_eq!(wd.jobs().len(), 2, "not queued yet");
+
+    let run = once(&wd, &["--quiet"]);
+    run.assert_code(1);
+    assert_eq!(names(&wd, "done"), vec!["bulk.csv"], "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("bulk.csv: job 3 was interrupted while being stored: stored again"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(wd.jobs().len(), 3, "the same job, no other");
+    assert_eq!(wd.job_json(3)["state"], "done");
+    assert_every_row_once(&wd, 3, "bulk", u64::from(N));
+    let clean = Workdir::new();
+    setup_bulk_directory(&clean, N);
+    drop_file(&clean, "bulk.csv", &contents);
+    once(&clean, &["--batch-size", "10", "--quiet"]).assert_code(1);
+    assert_eq!(names(&wd, "reports"), names(&clean, "reports"));
+    for report in names(&wd, "reports") {
+        assert_eq!(
+            read_in(&wd, "reports", &report),
+            read_in(&clean, "reports", &report),
+            "{report}"
+        );
+    }
 }
 
 #[test]

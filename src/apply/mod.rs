@@ -138,37 +138,35 @@ fn apply_row(
     Ok(Ok(effect))
 }
 
-/// For a dry run given after others in one command: the rows those would
-/// apply, applied again to this one's copy of the directory, oldest dry run
-/// first, so that it simulates what a real run of the files in order would
-/// do. (The simulation is the same each time: the rules are deterministic.)
+/// For a dry run given after others in one command (its group): the rows
+/// of those earlier dry runs, simulated again on this one's copy of the
+/// directory, oldest first, so that it simulates what a real run of the
+/// files in order would do. Every row that passed the checks goes through
+/// the rules again, whatever the earlier simulation made of it (or whether
+/// it has run yet): the same rules on the same records give the same
+/// changes.
 fn replay_followed(store: &Store, job: &Job) -> Result<()> {
-    let mut followed = Vec::new();
-    let mut next = job.options.follows;
-    while let Some(id) = next {
-        // A chain only ever points back (to a smaller id): this ends.
-        let Some(earlier) = queue::job(&store.conn, id)?.filter(|j| j.dry_run && j.id < job.id)
-        else {
-            break;
-        };
-        next = earlier.options.follows.filter(|f| *f < earlier.id);
-        followed.push(earlier);
-    }
+    let Some(group) = &job.options.group else {
+        return Ok(());
+    };
+    let earlier: Vec<Job> = queue::group_jobs(&store.conn, &group.key)?
+        .into_iter()
+        .filter(|j| j.id < job.id && j.dry_run)
+        .collect();
     let tx = store.conn.unchecked_transaction()?;
-    for earlier in followed.iter().rev() {
+    for earlier in &earlier {
         let clock = Clock {
             now: now_ms(),
             cooldown: earlier.options.cooldown_ms,
         };
         let mut after = 0;
         loop {
-            let rows = queue::rows_in(&tx, earlier.id, Status::WouldApply, after, 500)?;
+            let rows = queue::checked_rows(&tx, earlier.id, after, 500)?;
             let Some(last) = rows.last() else { break };
             after = last.row;
             let db = &mut Prepared::new(&tx);
             for p in &rows {
-                // Refused now only if the real directory changed since that
-                // dry run; then, as in a real run, the row changes nothing.
+                // Refused or not, as that dry run found (or will).
                 let _ = apply_row(db, earlier.id, p, clock)?;
             }
         }

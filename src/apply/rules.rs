@@ -275,10 +275,12 @@ fn give(action: Action, upn: &str, number: &str, s: &Snapshot, clock: Clock) -> 
     match n.holder() {
         Some((holder, role)) if holder == upn => {
             if role == wanted {
-                return Ok(Effect::unchanged(format!(
-                    "Number {number} is already {upn}'s {}",
-                    role_name(role)
-                )));
+                return Ok(Effect::unchanged(match role {
+                    Role::Primary => format!("Number {number} is already {upn}'s primary number"),
+                    Role::Additional => {
+                        format!("Number {number} is already one of {upn}'s additional numbers")
+                    }
+                }));
             }
             match (wanted, primary) {
                 // Moving between the user's own roles never changes the count.

@@ -66,7 +66,7 @@ impl JobArgs {
             batch_size: usize::from(self.batch_size),
             region: self.region.map(|r| format!("{r:?}")),
             cooldown_ms: self.cooldown,
-            follows: None,
+            group: None,
         }
     }
 }

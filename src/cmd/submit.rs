@@ -4,7 +4,7 @@ use super::{Config, Runner, report_summaries};
 use crate::cli::SubmitArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::pipeline;
-use crate::queue;
+use crate::queue::{self, Group};
 use crate::read::{self, Source};
 use crate::store::Store;
 
@@ -52,24 +52,31 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
             }
         }
     }
-    // Every file is read and stored whole before any is queued: a file
-    // rejected part-way (an unclosed quote on row 900) leaves none queued.
-    let mut staged: Vec<pipeline::Staged> = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
+    // The files to store: not those already submitted, nor the same
+    // content twice in this command.
+    let mut chosen: Vec<&Source> = Vec::new();
     for source in &sources {
-        if seen.contains(&source.sha256.as_str()) {
+        if chosen.iter().any(|c| c.sha256 == source.sha256) {
             config.warn(format!(
                 "{}: skipped: the same content as a file given earlier in this command",
                 crate::text::path(&source.path)
             ));
-            continue;
+        } else if !already_submitted(config, &store, source, args)? {
+            chosen.push(source);
         }
-        seen.push(&source.sha256);
-        // A dry run sees what the dry runs before it in this command would do.
-        let follows = staged.last().filter(|_| args.job.dry_run).map(|s| s.id);
-        match stage_one(config, &mut store, source, args, follows) {
-            Ok(Some(s)) => staged.push(s),
-            Ok(None) => {}
+    }
+    // Several files are one group: queued all or none, stored again by
+    // `resume` all or none, and a dry run of them is one simulation.
+    let group = (chosen.len() > 1).then(|| Group {
+        key: format!("{}:{}", queue::owner::me(), crate::store::now_ms()),
+        jobs: chosen.len(),
+    });
+    // Every file is read and stored whole before any is queued: a file
+    // rejected part-way (an unclosed quote on row 900) leaves none queued.
+    let mut staged: Vec<pipeline::Staged> = Vec::new();
+    for source in chosen {
+        match stage_one(config, &mut store, source, args, group.as_ref()) {
+            Ok(s) => staged.push(s),
             Err(e) => {
                 for s in &staged {
                     s.discard(&store);
@@ -100,45 +107,50 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     }
 }
 
-/// Stores one file as a job; `None` when it was skipped as already submitted.
+/// Whether a file's content was submitted before (not counting dry runs):
+/// then it is skipped, saying so, unless `--force` (or this is a dry run).
+fn already_submitted(
+    config: &Config,
+    store: &Store,
+    source: &Source,
+    args: &SubmitArgs,
+) -> Result<bool> {
+    if args.force || args.job.dry_run {
+        return Ok(false);
+    }
+    let Some(earlier) = queue::same_content(&store.conn, &source.sha256)? else {
+        return Ok(false);
+    };
+    let how = if earlier.state == "done" {
+        format!(
+            "`numbatch retry {}` to run its failed rows again",
+            earlier.id
+        )
+    } else {
+        "`numbatch resume` to finish it".to_string()
+    };
+    config.warn(format!(
+        "{}: skipped: the same content was already submitted as job {} ({}, {}); \
+         to run it again anyway use --force, or {how}",
+        crate::text::path(&source.path),
+        earlier.id,
+        crate::text::escape(&earlier.file),
+        earlier.state,
+    ));
+    Ok(true)
+}
+
+/// Stores one file as a job.
 fn stage_one(
     config: &Config,
     store: &mut Store,
     source: &Source,
     args: &SubmitArgs,
-    follows: Option<i64>,
-) -> Result<Option<pipeline::Staged>> {
+    group: Option<&Group>,
+) -> Result<pipeline::Staged> {
     let shown = crate::text::path(&source.path);
-    if !args.force
-        && !args.job.dry_run
-        && let Some(earlier) = queue::same_content(&store.conn, &source.sha256)?
-    {
-        let how = if earlier.state == "done" {
-            format!(
-                "`numbatch retry {}` to run its failed rows again",
-                earlier.id
-            )
-        } else {
-            "`numbatch resume` to finish it".to_string()
-        };
-        config.warn(format!(
-            "{shown}: skipped: the same content was already submitted as job {} ({}, {}); \
-             to run it again anyway use --force, or {how}",
-            earlier.id,
-            crate::text::escape(&earlier.file),
-            earlier.state,
-        ));
-        return Ok(None);
-    }
     let reports_dir = config.reports_dir()?;
-    let staged = pipeline::stage_file(
-        store,
-        source,
-        &args.job,
-        follows,
-        &reports_dir,
-        config.quiet,
-    )?;
+    let staged = pipeline::stage_file(store, source, &args.job, group, &reports_dir, config.quiet)?;
     let (id, counts) = (staged.id, staged.counts);
     config.note(format!(
         "job {id}: {shown} ({} file, {}{})",
@@ -150,5 +162,5 @@ fn stage_one(
             String::new()
         }
     ));
-    Ok(Some(staged))
+    Ok(staged)
 }

@@ -12,7 +12,7 @@ use super::{Config, Runner};
 use crate::cli::JobArgs;
 use crate::error::{Error, ExitCode, Result};
 use crate::model::Kind;
-use crate::pipeline::{self, End};
+use crate::pipeline::{self, End, Restaged};
 use crate::queue;
 use crate::read;
 use crate::store::{Store, now_ms, show_time};
@@ -316,15 +316,47 @@ fn process(
         // (or a copy of a file still being worked on: it waits its turn).
         Some(job) => runner.run(store, &job)?,
         None => {
-            let staged = pipeline::stage_file(store, &source, job_args, None, &reports_dir, true)
-                .and_then(|staged| staged.queue(store));
-            let id = match staged {
-                Ok(id) => id,
-                Err(Error::File(e)) => {
-                    reject(folders, path, &e.to_string())?;
-                    return Ok(Step::Failed);
+            // Being stored by another process (a `resume` storing again
+            // what this watcher left half-stored when it died): its turn.
+            let now = now_ms();
+            let loading = queue::loading_of(&store.conn, &source.sha256)?;
+            if loading
+                .iter()
+                .any(|j| queue::owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
+            {
+                return Ok(Step::Blocked);
+            }
+            // Left half-stored by a watcher that died (this one, say):
+            // stored again as that same job, which keeps its reports' names.
+            let mut restaged = None;
+            if let Some(job) = loading.first() {
+                match pipeline::restage(store, job, max_file_bytes, true)?.1 {
+                    Restaged::Queued => {
+                        log(format!(
+                            "{name}: job {} was interrupted while being stored: stored again",
+                            job.id
+                        ));
+                        restaged = Some(job.id);
+                    }
+                    Restaged::Taken => return Ok(Step::Blocked),
+                    Restaged::Discarded(_) => {} // stored anew below
                 }
-                Err(e) => return Err(e),
+            }
+            let id = match restaged {
+                Some(id) => id,
+                None => {
+                    let staged =
+                        pipeline::stage_file(store, &source, job_args, None, &reports_dir, true)
+                            .and_then(|staged| staged.queue(store));
+                    match staged {
+                        Ok(id) => id,
+                        Err(Error::File(e)) => {
+                            reject(folders, path, &e.to_string())?;
+                            return Ok(Step::Failed);
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             };
             runner.run_id(store, id)?
         }

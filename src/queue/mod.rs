@@ -6,7 +6,7 @@
 pub mod owner;
 
 use crate::codes::{ErrorCode, RowError};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Action, Kind, Op};
 use crate::store::Prepared;
 use crate::validate::duplicate;
@@ -20,11 +20,19 @@ pub struct JobOptions {
     pub region: Option<String>,
     /// Milliseconds.
     pub cooldown_ms: i64,
-    /// For a dry run given after others in one command: the dry run just
-    /// before it, whose simulated changes (and those of the ones before
-    /// that) it sees, as a real run would see theirs.
+    /// The jobs stored by one command of several files, if this is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub follows: Option<i64>,
+    pub group: Option<Group>,
+}
+
+/// The jobs one command stored together (`run a.csv b.csv`), which it
+/// queues all or none: a key of that command, and how many jobs it stored.
+/// `resume` stores again such jobs left half-stored only all together, and
+/// a dry run among them sees what the dry runs before it would do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub key: String,
+    pub jobs: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,68 +241,125 @@ pub fn create(conn: &Connection, new: &NewJob<'_>) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
-/// A loaded job becomes visible and runnable (by anyone: no owner).
+/// A loaded job becomes visible and runnable (by anyone: no owner). Only
+/// by the process that stored it: if another took it over meanwhile (it
+/// judged this one dead), this one must not queue it.
 pub fn queue_job(conn: &Connection, id: i64, rows: u64) -> Result<()> {
-    conn.execute(
+    let queued = conn.execute(
         "UPDATE jobs SET state = 'queued', rows = ?2, owner = NULL, heartbeat_at = NULL
-         WHERE id = ?1 AND state = 'loading'",
-        params![id, rows as i64],
+         WHERE id = ?1 AND state = 'loading' AND owner = ?3",
+        params![id, rows as i64, owner::me()],
     )?;
+    if queued != 1 {
+        return Err(taken_over(id));
+    }
+    Ok(())
+}
+
+fn taken_over(id: i64) -> Error {
+    Error::Corrupt(format!(
+        "job {id} was taken over by another process while this one stored it (it looked dead: no heartbeat for {} s); `numbatch resume` finishes it",
+        owner::LEASE_MS / 1000
+    ))
+}
+
+/// While this process stores files: renews the heartbeat of every job it
+/// is storing (a command of several files keeps the first ones `loading`
+/// until all are stored), and checks it still owns job `id`.
+pub fn renew_loading(conn: &Connection, id: i64) -> Result<()> {
+    let me = owner::me();
+    conn.prepare_cached(
+        "UPDATE jobs SET heartbeat_at = ?2 WHERE owner = ?1 AND state = 'loading'",
+    )?
+    .execute(params![me, crate::store::now_ms()])?;
+    let owner: Option<String> = conn
+        .prepare_cached("SELECT owner FROM jobs WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if owner.as_deref() != Some(me.as_str()) {
+        return Err(taken_over(id));
+    }
     Ok(())
 }
 
 /// Jobs left `loading` by a process that died while storing them (a kill
 /// while `run` or `submit` read the file), oldest first.
 pub fn loading_abandoned(conn: &Connection) -> Result<Vec<Job>> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'loading' ORDER BY id"
-    ))?;
-    let jobs: Vec<Job> = st
-        .query_map([], job_from)?
-        .collect::<rusqlite::Result<_>>()?;
     let now = crate::store::now_ms();
-    Ok(jobs
+    Ok(jobs_where(conn, "state = 'loading'", [])?
         .into_iter()
         .filter(|j| !owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
         .collect())
 }
 
-/// Takes over a job whose storing was abandoned, to store it again from
-/// the start: its rows so far are dropped. False if another process took
-/// it first.
-pub fn adopt_loading(conn: &mut Connection, job: &Job, me: &str) -> Result<bool> {
+/// The real jobs of this content being stored, by a live process or one
+/// that died doing it, oldest first.
+pub fn loading_of(conn: &Connection, sha256: &str) -> Result<Vec<Job>> {
+    jobs_where(
+        conn,
+        "state = 'loading' AND sha256 = ?1 AND dry_run = 0",
+        [sha256],
+    )
+}
+
+/// Every job of a group, in any state (even `loading`), oldest first.
+pub fn group_jobs(conn: &Connection, key: &str) -> Result<Vec<Job>> {
+    jobs_where(conn, "json_extract(options, '$.group.key') = ?1", [key])
+}
+
+fn jobs_where(conn: &Connection, filter: &str, args: impl rusqlite::Params) -> Result<Vec<Job>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE {filter} ORDER BY id"
+    ))?;
+    let jobs = st.query_map(args, job_from)?;
+    Ok(jobs.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Takes over jobs whose storing was abandoned, all or none, to store them
+/// again from the start: their rows so far are dropped. False if another
+/// process took one first, or its owner turned out alive (a heartbeat
+/// since it was judged dead).
+pub fn adopt_loading(conn: &mut Connection, jobs: &[Job], me: &str) -> Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let taken = tx.execute(
-        "UPDATE jobs SET owner = ?3, heartbeat_at = ?4
-         WHERE id = ?1 AND state = 'loading' AND owner IS ?2",
-        params![job.id, job.owner, me, crate::store::now_ms()],
-    )? == 1;
-    if taken {
+    let now = crate::store::now_ms();
+    for job in jobs {
+        let taken = tx.execute(
+            "UPDATE jobs SET owner = ?3, heartbeat_at = ?4
+             WHERE id = ?1 AND state = 'loading' AND owner IS ?2 AND heartbeat_at IS ?5",
+            params![job.id, job.owner, me, now, job.heartbeat_at],
+        )? == 1;
+        if !taken {
+            return Ok(false); // rolled back
+        }
         tx.execute("DELETE FROM job_rows WHERE job_id = ?1", [job.id])?;
     }
     tx.commit()?;
-    Ok(taken)
+    Ok(true)
 }
 
-/// Another real job of the same content as `job`, being stored by a live
-/// process or stored already: `job`'s file was submitted again.
+/// A real job of the same content as `job` submitted after it, stored
+/// already or being stored by a live process: `job`'s file was run again.
 pub fn submitted_again(conn: &Connection, job: &Job) -> Result<Option<Job>> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ?1 AND dry_run = 0 AND id != ?2 ORDER BY id DESC"
-    ))?;
-    let jobs: Vec<Job> = st
-        .query_map(params![job.sha256, job.id], job_from)?
-        .collect::<rusqlite::Result<_>>()?;
     let now = crate::store::now_ms();
-    Ok(jobs
-        .into_iter()
-        .find(|j| j.state != "loading" || owner::alive(j.owner.as_deref(), j.heartbeat_at, now)))
+    Ok(jobs_where(
+        conn,
+        "sha256 = ?1 AND dry_run = 0 AND id > ?2",
+        params![job.sha256, job.id],
+    )?
+    .into_iter()
+    .find(|j| j.state != "loading" || owner::alive(j.owner.as_deref(), j.heartbeat_at, now)))
 }
 
 /// Forgets a job that could not be loaded (its file was rejected), and any
 /// job left loading by a process that died.
 pub fn discard(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute("DELETE FROM job_rows WHERE job_id = ?1", [id])?;
+    // Never the rows of a job that was queued meanwhile.
+    conn.execute(
+        "DELETE FROM job_rows WHERE job_id = ?1
+         AND EXISTS (SELECT 1 FROM jobs WHERE id = ?1 AND state = 'loading')",
+        [id],
+    )?;
     conn.execute("DELETE FROM jobs WHERE id = ?1 AND state = 'loading'", [id])?;
     Ok(())
 }
@@ -410,25 +475,38 @@ pub struct Pending {
 
 /// The next pending rows of a job after `after`, in file order.
 pub fn pending(conn: &Connection, job_id: i64, after: u64, limit: usize) -> Result<Vec<Pending>> {
-    rows_in(conn, job_id, Status::Pending, after, limit)
+    rows_of(conn, job_id, "status = 'pending'", after, limit)
 }
 
-/// The next rows of a job in `status` after `after`, in file order.
-pub fn rows_in(
+/// The next rows of a job after `after` that passed the checks when it was
+/// stored (whatever applying them made of them since), in file order.
+pub fn checked_rows(
     conn: &Connection,
     job_id: i64,
-    status: Status,
     after: u64,
     limit: usize,
 ) -> Result<Vec<Pending>> {
-    let mut st = conn.prepare_cached(
-        "SELECT row, op FROM job_rows WHERE job_id = ?1 AND row > ?2 AND status = ?4
-         ORDER BY row LIMIT ?3",
-    )?;
-    let rows = st.query_map(
-        params![job_id, after as i64, limit as i64, status.as_str()],
-        |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)),
-    )?;
+    let filter = format!(
+        "op IS NOT NULL AND (code IS NULL OR code NOT IN ({}))",
+        submission_codes()
+    );
+    rows_of(conn, job_id, &filter, after, limit)
+}
+
+fn rows_of(
+    conn: &Connection,
+    job_id: i64,
+    filter: &str,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<Pending>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT row, op FROM job_rows WHERE job_id = ?1 AND row > ?2 AND {filter}
+         ORDER BY row LIMIT ?3"
+    ))?;
+    let rows = st.query_map(params![job_id, after as i64, limit as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
     let mut out = Vec::with_capacity(limit);
     for r in rows {
         let (row, op) = r?;
@@ -439,6 +517,17 @@ pub fn rows_in(
         });
     }
     Ok(out)
+}
+
+/// The codes a row can fail with when its job is stored (the checks up to
+/// DUPLICATE_IN_FILE), as an SQL list.
+fn submission_codes() -> String {
+    let codes: Vec<String> = ErrorCode::ALL
+        .iter()
+        .filter(|c| **c <= ErrorCode::DuplicateInFile)
+        .map(|c| format!("'{}'", c.as_str()))
+        .collect();
+    codes.join(", ")
 }
 
 /// Records a row's outcome: in the same transaction as its change.
@@ -465,16 +554,11 @@ pub fn set_outcome(
 /// A dry run starts over: the rows it simulated go back to pending (those
 /// that failed a check at submission stay failed).
 pub fn reset_simulation(conn: &Connection, job_id: i64) -> Result<()> {
-    let submit_codes: Vec<String> = ErrorCode::ALL
-        .iter()
-        .filter(|c| **c <= ErrorCode::DuplicateInFile)
-        .map(|c| format!("'{}'", c.as_str()))
-        .collect();
     conn.execute(
         &format!(
             "UPDATE job_rows SET status = 'pending', code = NULL, message = NULL
              WHERE job_id = ?1 AND status != 'pending' AND (code IS NULL OR code NOT IN ({}))",
-            submit_codes.join(", ")
+            submission_codes()
         ),
         [job_id],
     )?;

@@ -67,9 +67,12 @@ fn suggest(normalised: &str) -> (&'static str, bool) {
     let mut best = (0.0, usize::MAX, Column::ALL[0].name());
     for column in Column::ALL {
         for alias in column.aliases() {
+            // Part of a name, or a name with a word or two around it (not
+            // a sentence that happens to hold one).
             let holds = alias.len() >= 4
                 && n >= 3
-                && (alias.contains(normalised) || normalised.contains(alias));
+                && (alias.contains(normalised)
+                    || (n <= 2 * alias.len() && normalised.contains(alias)));
             let score = if holds {
                 1.0
             } else {

@@ -242,13 +242,15 @@ fn applied(op: &Op, s: &Snap) -> Vec<Change> {
     applied_with(op, s, CLOCK)
 }
 
+/// Asserts the row is unchanged; returns its detail.
 #[track_caller]
-fn unchanged(op: &Op, s: &Snap) {
+fn unchanged(op: &Op, s: &Snap) -> String {
     match apply(op, &s.0, CLOCK) {
         Ok(e) => {
             assert_eq!(e.outcome, Outcome::Unchanged, "{op:?}: {}", e.detail);
             assert_eq!(e.changes, Vec::new(), "{op:?}: unchanged with changes");
             assert!(!e.detail.is_empty(), "{op:?}: empty detail");
+            e.detail
         }
         Err(e) => panic!("{op:?}: expected unchanged, got {} ({})", e.code, e.message),
     }
@@ -380,7 +382,10 @@ fn add_of_own_additional_is_unchanged() {
     let s = Snap::of(user(ANN, Plan::Connect))
         .holds(held(N2, ANN, Primary))
         .holds_it(held(N1, ANN, Additional));
-    unchanged(&row(Action::Add, ANN, N1), &s);
+    assert_eq!(
+        unchanged(&row(Action::Add, ANN, N1), &s),
+        format!("Number {N1} is already one of {ANN}'s additional numbers")
+    );
 }
 
 #[test]
