@@ -114,7 +114,7 @@ pub fn stage(
     quiet: bool,
 ) -> Result<Staged> {
     let id = queue::create(&store.conn, new)?;
-    let loaded = load_counted(
+    let loaded = load_rows(
         store,
         id,
         layout,
@@ -226,7 +226,7 @@ fn load_again(
         let region = job.options.region.as_deref().and_then(phone::parse_region);
         let loaded = Rows::new(source).map_err(Error::from).and_then(|rows| {
             let rows = rows.map(|r| r.map_err(Error::from));
-            load_counted(
+            load_rows(
                 store,
                 job.id,
                 &source.layout,
@@ -279,9 +279,10 @@ fn source_again(
     )
 }
 
-/// `load_rows` with a counter of the rows stored.
+/// Stores a job's rows, validated, with a counter of them (`label`) on the
+/// terminal.
 #[allow(clippy::too_many_arguments)]
-fn load_counted(
+fn load_rows(
     store: &Store,
     id: i64,
     layout: &Layout,
@@ -292,25 +293,11 @@ fn load_counted(
     quiet: bool,
 ) -> Result<Counts> {
     let progress = Progress::counter(quiet, label);
-    let loaded = load_rows(store, id, layout, rows, region, batch_size, &progress);
-    progress.finish();
-    loaded
-}
-
-fn load_rows(
-    store: &Store,
-    id: i64,
-    layout: &Layout,
-    rows: impl Iterator<Item = Result<RawRow>>,
-    region: Option<Region>,
-    batch_size: usize,
-    progress: &Progress,
-) -> Result<Counts> {
     // Two stages that overlap: a validator thread checks the next
     // `validate::TOGETHER` batches (rayon inside) while this thread stores
     // the ones before. At most two such groups are in flight, so memory
     // stays bounded by the batch size.
-    std::thread::scope(|scope| {
+    let loaded = std::thread::scope(|scope| {
         let (to_validator, groups_in) = std::sync::mpsc::sync_channel::<Vec<Vec<RawRow>>>(1);
         let (to_store, checked_in) = std::sync::mpsc::sync_channel::<Vec<Vec<QueuedRow>>>(1);
         scope.spawn(move || {
@@ -359,7 +346,9 @@ fn load_rows(
         }
         writer.commit()?;
         Ok(counts)
-    })
+    });
+    progress.finish();
+    loaded
 }
 
 /// The validate phase of storing a file: the row-local checks of a group of

@@ -86,17 +86,20 @@ fn drop_file(wd: &Workdir, name: &str, contents: &str) {
     fs::rename(&tmp, sub(wd, "inbox").join(name)).unwrap();
 }
 
+/// `numbatch watch drop --once`, taking files at once.
+const ONCE: [&str; 7] = [
+    "watch",
+    DROP,
+    "--once",
+    "--settle",
+    "0",
+    "--interval",
+    "0.05",
+];
+
 /// `numbatch watch drop --once --settle 0 ...EXTRA`, run to its end.
 fn once(wd: &Workdir, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "watch",
-        DROP,
-        "--once",
-        "--settle",
-        "0",
-        "--interval",
-        "0.05",
-    ];
+    let mut args = ONCE.to_vec();
     args.extend_from_slice(extra);
     wd.exec(&args)
 }
@@ -642,19 +645,7 @@ fn a_fifo_named_like_a_csv_file_is_left_alone() {
     }
     drop_file(&wd, "ok.csv", &users_csv(1, 1));
     // A watcher that opened the FIFO would hang: run it bounded.
-    let mut w = Watcher::spawn(
-        &wd,
-        &[
-            "watch",
-            DROP,
-            "--once",
-            "--settle",
-            "0",
-            "--interval",
-            "0.05",
-        ],
-        &[],
-    );
+    let mut w = Watcher::spawn(&wd, &ONCE, &[]);
     w.assert_exit_0();
     assert_eq!(names(&wd, "done"), vec!["ok.csv"], "{}", w.log());
     assert_eq!(names(&wd, "inbox"), vec!["pipe.csv"]);
@@ -926,30 +917,41 @@ fn watchers_started_at_the_same_moment_all_set_up() {
 
 // ---- stopping and restarting --------------------------------------------------------
 
-#[test]
-fn kill_9_while_processing_then_restart_reports_every_row_once() {
-    const N: u32 = 110;
+/// A watcher that processes the drop folder once, in batches of 10: the
+/// crash tests kill it with a test hook.
+fn killed_watcher() -> Vec<&'static str> {
+    [&ONCE[..], &["--batch-size", "10", "--quiet"]].concat()
+}
+
+/// The reports and export of `wd` are those of a run of the bulk file that
+/// was never interrupted.
+fn assert_as_uninterrupted(wd: &Workdir, n: u32, contents: &str) {
+    let clean = Workdir::new();
+    setup_bulk_directory(&clean, n);
+    drop_file(&clean, "bulk.csv", contents);
+    once(&clean, &["--batch-size", "10", "--quiet"]).assert_code(1);
+    assert_eq!(names(wd, "reports"), names(&clean, "reports"));
+    for report in names(wd, "reports") {
+        assert_eq!(
+            read_in(wd, "reports", &report),
+            read_in(&clean, "reports", &report),
+            "{report} differs from the uninterrupted run"
+        );
+    }
+    assert_eq!(wd.export("assignments"), clean.export("assignments"));
+}
+
+/// The rows of the bulk file of the crash tests.
+const N: u32 = 110;
+
+/// A bulk file dropped and a watcher killed by the test hook `hook` (once
+/// it has committed its third batch): the file is left in processing.
+fn drop_and_kill(hook: &str) -> (Workdir, String) {
     let wd = Workdir::new();
     setup_bulk_directory(&wd, N);
     let contents = bulk_assignments(N);
     drop_file(&wd, "bulk.csv", &contents);
-
-    let mut first = Watcher::spawn(
-        &wd,
-        &[
-            "watch",
-            DROP,
-            "--once",
-            "--settle",
-            "0",
-            "--interval",
-            "0.05",
-            "--batch-size",
-            "10",
-            "--quiet",
-        ],
-        &[(ABORT_AFTER, "3")],
-    );
+    let mut first = Watcher::spawn(&wd, &killed_watcher(), &[(hook, "3")]);
     let status = first.wait();
     assert!(
         !status.success(),
@@ -961,6 +963,12 @@ fn kill_9_while_processing_then_restart_reports_every_row_once() {
         vec!["bulk.csv"],
         "left in processing"
     );
+    (wd, contents)
+}
+
+#[test]
+fn kill_9_while_processing_then_restart_reports_every_row_once() {
+    let (wd, contents) = drop_and_kill(ABORT_AFTER);
     assert_eq!(names(&wd, "done"), Vec::<String>::new());
     let id = last_job_id(&wd);
     assert_eq!(id, 3);
@@ -984,20 +992,7 @@ fn kill_9_while_processing_then_restart_reports_every_row_once() {
     assert_eq!(job["pending"], 0);
     assert_every_row_once(&wd, id, "bulk", u64::from(N));
 
-    // The reports are those of a run that was never interrupted.
-    let clean = Workdir::new();
-    setup_bulk_directory(&clean, N);
-    drop_file(&clean, "bulk.csv", &contents);
-    once(&clean, &["--batch-size", "10", "--quiet"]).assert_code(1);
-    assert_eq!(names(&wd, "reports"), names(&clean, "reports"));
-    for report in names(&wd, "reports") {
-        assert_eq!(
-            read_in(&wd, "reports", &report),
-            read_in(&clean, "reports", &report),
-            "{report} differs from the uninterrupted run"
-        );
-    }
-    assert_eq!(wd.export("assignments"), clean.export("assignments"));
+    assert_as_uninterrupted(&wd, N, &contents);
     let (_, failed) = drop_report(&wd, id, "bulk", "failed");
     assert!(
         failed.iter().all(|r| r["ErrorCode"] == "USER_NOT_FOUND") && failed.len() == 4,
@@ -1010,29 +1005,7 @@ fn kill_9_while_processing_then_restart_reports_every_row_once() {
 /// those of a run never interrupted.
 #[test]
 fn kill_9_while_storing_then_restart_stores_it_again_as_the_same_job() {
-    const N: u32 = 110;
-    let wd = Workdir::new();
-    setup_bulk_directory(&wd, N);
-    let contents = bulk_assignments(N);
-    drop_file(&wd, "bulk.csv", &contents);
-    let mut first = Watcher::spawn(
-        &wd,
-        &[
-            "watch",
-            DROP,
-            "--once",
-            "--settle",
-            "0",
-            "--interval",
-            "0.05",
-            "--batch-size",
-            "10",
-            "--quiet",
-        ],
-        &[("NUMBATCH_TEST_ABORT_AFTER_STORED_BATCHES", "3")],
-    );
-    assert!(!first.wait().success(), "aborted; log:\n{}", first.log());
-    assert_eq!(names(&wd, "processing"), vec!["bulk.csv"]);
+    let (wd, contents) = drop_and_kill("NUMBATCH_TEST_ABORT_AFTER_STORED_BATCHES");
     assert_eq!(wd.jobs().len(), 2, "not queued yet");
 
     let run = once(&wd, &["--quiet"]);
@@ -1047,18 +1020,7 @@ fn kill_9_while_storing_then_restart_stores_it_again_as_the_same_job() {
     assert_eq!(wd.jobs().len(), 3, "the same job, no other");
     assert_eq!(wd.job_json(3)["state"], "done");
     assert_every_row_once(&wd, 3, "bulk", u64::from(N));
-    let clean = Workdir::new();
-    setup_bulk_directory(&clean, N);
-    drop_file(&clean, "bulk.csv", &contents);
-    once(&clean, &["--batch-size", "10", "--quiet"]).assert_code(1);
-    assert_eq!(names(&wd, "reports"), names(&clean, "reports"));
-    for report in names(&wd, "reports") {
-        assert_eq!(
-            read_in(&wd, "reports", &report),
-            read_in(&clean, "reports", &report),
-            "{report}"
-        );
-    }
+    assert_as_uninterrupted(&wd, N, &contents);
 }
 
 #[test]
