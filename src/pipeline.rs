@@ -69,10 +69,12 @@ pub fn stage_file(
     reports_dir: &str,
     quiet: bool,
 ) -> Result<Staged> {
-    // The file run again: half-stored copies that a dead process left go.
+    // The file run again: half-stored copies that a dead process left go
+    // (one of a group is left: `resume` drops the group, saying why).
     if !job.dry_run {
         for copy in queue::loading_abandoned(&store.conn)? {
             if copy.sha256 == source.sha256
+                && copy.options.group.is_none()
                 && queue::adopt_loading(
                     &mut store.conn,
                     std::slice::from_ref(&copy),
@@ -80,11 +82,21 @@ pub fn stage_file(
                 )?
             {
                 queue::discard(&store.conn, copy.id)?;
+                if !quiet {
+                    eprintln!(
+                        "job {} ({}), interrupted while being stored, is dropped: this run of its file replaces it",
+                        copy.id,
+                        text::escape(&copy.file)
+                    );
+                }
             }
         }
     }
     let options = JobOptions {
         group: group.cloned(),
+        source: std::path::absolute(&source.path)
+            .ok()
+            .map(|p| p.display().to_string()),
         ..job.options()
     };
     let file = source.path.display().to_string();
@@ -267,16 +279,15 @@ fn source_again(
             again.id
         )));
     }
-    Ok(
-        match read::open(Path::new(&job.file), Some(job.kind), max_file_bytes) {
-            Ok(source) if source.sha256 == job.sha256 => Ok(source),
-            Ok(_) => Err(format!(
-                "{} has changed since: run it again",
-                text::path(Path::new(&job.file))
-            )),
-            Err(e) => Err(format!("{e}: run the file again")),
-        },
-    )
+    let path = Path::new(job.options.source.as_deref().unwrap_or(&job.file));
+    Ok(match read::open(path, Some(job.kind), max_file_bytes) {
+        Ok(source) if source.sha256 == job.sha256 => Ok(source),
+        Ok(_) => Err(format!(
+            "{} has changed since: run it again",
+            text::path(Path::new(&job.file))
+        )),
+        Err(e) => Err(format!("{e}: run the file again")),
+    })
 }
 
 /// Stores a job's rows, validated, with a counter of them (`label`) on the

@@ -294,7 +294,22 @@ fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
             assert_eq!(dir.jobs(&db).len(), 2, "case {case}");
             assert!(dir.reports(&db).keys().all(|k| !k.starts_with("3-")));
         }
-        dir.cmd(&db, &["resume"]).assert().code(1);
+        if case == 3 {
+            // From another folder (cron, say): the file was given by a
+            // relative path, and is found all the same.
+            std::fs::create_dir_all(dir.path("elsewhere")).expect("mkdir");
+            Command::cargo_bin("numbatch")
+                .expect("binary")
+                .current_dir(dir.path("elsewhere"))
+                .env_remove("NUMBATCH_DB")
+                .arg("--db")
+                .arg(dir.path(&db))
+                .args(["--quiet", "resume"])
+                .assert()
+                .code(1);
+        } else {
+            dir.cmd(&db, &["resume"]).assert().code(1);
+        }
         dir.assert_as_uninterrupted(&db, &want_export, &want_reports, case);
     }
     // The file changed before `resume`: the half-stored job is dropped,
@@ -312,7 +327,11 @@ fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
         &format!("{original}user1@contoso.com,{},add\n", number(1)),
     );
     let out = dir.cmd("changed.db", &["resume"]).output().expect("resume");
-    assert_eq!(out.status.code(), Some(2), "the file did not run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the file did not run, nor anything"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr
@@ -321,9 +340,30 @@ fn a_kill_while_a_file_is_stored_then_resume_gives_the_same_result() {
         "{stderr}"
     );
     assert_eq!(dir.jobs("changed.db").len(), 2);
-    dir.cmd("changed.db", RUN).assert().code(1);
-    assert_eq!(dir.jobs("changed.db").len(), 3);
+    // Dropped while another job ran: as rows that did not apply (exit 1).
+    let out = dir
+        .cmd("changed.db", RUN)
+        .env(ABORT_STORING, "3")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), None);
+    dir.write(
+        "other.csv",
+        &format!(
+            "{}\n,{},unassign\n",
+            "UserPrincipalName,PhoneNumber,Action",
+            number(1150)
+        ),
+    );
+    dir.cmd("changed.db", &["submit", "other.csv"])
+        .assert()
+        .code(0);
     dir.write("assignments.csv", &original);
+    let out = dir.cmd("changed.db", &["resume"]).output().expect("resume");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(dir.jobs("changed.db").len(), 3, "other.csv ran");
+    dir.cmd("changed.db", RUN).assert().code(1);
+    assert_eq!(dir.jobs("changed.db").len(), 4);
     // Run again with --force (its content was run before) and killed while
     // stored: that is no reason to drop it.
     let mut forced = RUN.to_vec();
@@ -372,6 +412,50 @@ fn a_command_of_several_files_killed_while_storing_resumes_all_or_none() {
     kill("late.db", 45);
     dir.cmd("late.db", &["resume"]).assert().code(1);
     dir.assert_as_uninterrupted("late.db", &want_export, &want_reports, 0);
+    // One of its files run again on its own meanwhile: the group cannot be
+    // stored again as the command was, and resume says so.
+    kill("again.db", 45);
+    dir.cmd("again.db", &["run", "users.csv"]).assert().code(0);
+    let out = dir.cmd("again.db", &["resume"]).output().expect("resume");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("job 1 (users.csv) was interrupted while being stored and is dropped: its file was run again since, as job 4"),
+        "{stderr}"
+    );
+    assert_eq!(dir.jobs("again.db").len(), 1);
+}
+
+/// The same file run twice at once: the second run finds the first still
+/// storing it, and skips it (that one runs it), saying so.
+#[test]
+fn a_file_being_stored_by_a_live_process_is_not_stored_again() {
+    let dir = Dir::new();
+    workload(&dir, 50);
+    setup(&dir, "live.db");
+    // A job of this content being stored by a live process: this test's.
+    let sha = numbatch::read::open(&dir.path("assignments.csv"), None, u64::MAX)
+        .expect("read")
+        .sha256;
+    let conn = rusqlite::Connection::open(dir.path("live.db")).expect("open");
+    conn.execute(
+        "INSERT INTO jobs (file, stem, sha256, kind, state, dry_run, options, reports_dir, origin,
+                           created_at, owner, heartbeat_at)
+         VALUES ('assignments.csv', 'assignments', ?1, 'assignments', 'loading', 0,
+                 '{\"batch_size\":40,\"region\":null,\"cooldown_ms\":0}', 'reports', 'file',
+                 ?2, ?3, ?2)",
+        rusqlite::params![sha, numbatch::store::now_ms(), numbatch::queue::owner::me()],
+    )
+    .expect("insert");
+    drop(conn);
+    let out = dir.cmd("live.db", RUN).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped: the same content is being submitted as job 3"),
+        "{stderr}"
+    );
+    assert_eq!(dir.jobs("live.db").len(), 2, "nothing new");
 }
 
 #[test]

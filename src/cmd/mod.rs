@@ -67,6 +67,7 @@ impl JobArgs {
             region: self.region.map(|r| format!("{r:?}")),
             cooldown_ms: self.cooldown,
             group: None,
+            source: None,
         }
     }
 }

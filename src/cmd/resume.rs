@@ -44,10 +44,11 @@ pub fn run(config: &Config) -> Result<ExitCode> {
         summaries.push(runner.run(&mut store, &job)?);
     }
     let code = report_summaries(&summaries)?;
-    // A dropped job's file did not run: as a file rejected as a whole.
-    Ok(if dropped && code < ExitCode::Rejected {
-        ExitCode::Rejected
-    } else {
-        code
+    // A dropped job's file did not run: as a file rejected as a whole when
+    // nothing else ran, else as rows that did not apply.
+    Ok(match (dropped, summaries.is_empty()) {
+        (true, true) => ExitCode::Rejected,
+        (true, false) => code.max(ExitCode::RowsFailed),
+        (false, _) => code,
     })
 }

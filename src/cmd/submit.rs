@@ -118,6 +118,22 @@ fn already_submitted(
     if args.force || args.job.dry_run {
         return Ok(false);
     }
+    // Being stored right now by another process (the same file run twice at
+    // once): that one will run it.
+    let now = crate::store::now_ms();
+    if let Some(other) = queue::loading_of(&store.conn, &source.sha256)?
+        .into_iter()
+        .find(|j| queue::owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
+    {
+        config.warn(format!(
+            "{}: skipped: the same content is being submitted as job {} ({}) by another process, which will run it; \
+             to run it again anyway use --force",
+            crate::text::path(&source.path),
+            other.id,
+            crate::text::escape(&other.file),
+        ));
+        return Ok(true);
+    }
     let Some(earlier) = queue::same_content(&store.conn, &source.sha256)? else {
         return Ok(false);
     };

@@ -23,6 +23,11 @@ pub struct JobOptions {
     /// The jobs stored by one command of several files, if this is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<Group>,
+    /// The file's absolute path, for `resume` to store it again from any
+    /// folder if the process storing it dies (the job's `file` is the path
+    /// as given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// The jobs one command stored together (`run a.csv b.csv`), which it
