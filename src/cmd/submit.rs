@@ -36,13 +36,7 @@ pub fn run(config: &Config, args: &SubmitArgs, process: bool) -> Result<ExitCode
     if process {
         // Jobs a dead process left half done are finished first: they came first.
         for job in queue::open_jobs(&store.conn)? {
-            if job.state == "running"
-                && !queue::owner::alive(
-                    job.owner.as_deref(),
-                    job.heartbeat_at,
-                    crate::store::now_ms(),
-                )
-            {
+            if job.state == "running" && !job.owner_alive(crate::store::now_ms()) {
                 config.note(format!(
                     "resuming job {} ({}), interrupted earlier",
                     job.id,
@@ -123,7 +117,7 @@ fn already_submitted(
     let now = crate::store::now_ms();
     if let Some(other) = queue::loading_of(&store.conn, &source.sha256)?
         .into_iter()
-        .find(|j| queue::owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
+        .find(|j| j.owner_alive(now))
     {
         config.warn(format!(
             "{}: skipped: the same content is being submitted as job {} ({}) by another process, which will run it; \

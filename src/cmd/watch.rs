@@ -320,10 +320,7 @@ fn process(
             // what this watcher left half-stored when it died): its turn.
             let now = now_ms();
             let loading = queue::loading_of(&store.conn, &source.sha256)?;
-            if loading
-                .iter()
-                .any(|j| queue::owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
-            {
+            if loading.iter().any(|j| j.owner_alive(now)) {
                 return Ok(Step::Blocked);
             }
             // Left half-stored by a watcher that died (this one, say):

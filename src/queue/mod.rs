@@ -97,6 +97,14 @@ pub struct Job {
     pub finished_at: Option<i64>,
 }
 
+impl Job {
+    /// Whether the process that owns the job (storing or running it) is
+    /// alive: its heartbeat is fresh, or its process still runs here.
+    pub fn owner_alive(&self, now: i64) -> bool {
+        owner::alive(self.owner.as_deref(), self.heartbeat_at, now)
+    }
+}
+
 /// A job's rows by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
@@ -294,7 +302,7 @@ pub fn loading_abandoned(conn: &Connection) -> Result<Vec<Job>> {
     let now = crate::store::now_ms();
     Ok(jobs_where(conn, "state = 'loading'", [])?
         .into_iter()
-        .filter(|j| !owner::alive(j.owner.as_deref(), j.heartbeat_at, now))
+        .filter(|j| !j.owner_alive(now))
         .collect())
 }
 
@@ -353,7 +361,7 @@ pub fn submitted_again(conn: &Connection, job: &Job) -> Result<Option<Job>> {
         params![job.sha256, job.id],
     )?
     .into_iter()
-    .find(|j| j.state != "loading" || owner::alive(j.owner.as_deref(), j.heartbeat_at, now)))
+    .find(|j| j.state != "loading" || j.owner_alive(now)))
 }
 
 /// Forgets a job that could not be loaded (its file was rejected), and any
